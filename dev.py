@@ -1,0 +1,81 @@
+#!/usr/bin/env python3
+"""The project's two entry points, for a fresh machine with only Python 3.11+.
+
+    python3 dev.py demo   set up .venv, migrate, create the demo user, serve under daphne
+    python3 dev.py test   set up .venv, then ruff, mypy and the whole pytest suite
+
+Every step is printed before it runs; nothing else is hidden.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / "python"
+
+
+def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
+    print("+", " ".join(str(part) for part in command), flush=True)
+    result = subprocess.run([str(part) for part in command], cwd=ROOT, env=env)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+
+
+def setup(extra: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit(f"sessions-live needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
+    if not PYTHON.exists():
+        print(f"+ python -m venv {VENV}", flush=True)
+        venv.create(VENV, with_pip=True)
+    run(
+        PYTHON,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--editable",
+        f".[{extra}]",
+    )
+
+
+def demo() -> None:
+    setup("demo")
+    run(PYTHON, "manage.py", "migrate", "--no-input")
+    run(PYTHON, "manage.py", "demo_user")
+    host, port = "127.0.0.1", os.environ.get("PORT", "8000")
+    layer = "Redis at " + os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "in-memory"
+    print(f"Serving the demo on http://{host}:{port}/ (channel layer: {layer}); Ctrl-C stops.")
+    os.chdir(ROOT)
+    os.execv(
+        BIN / "daphne", [str(BIN / "daphne"), "-b", host, "-p", port, "project.asgi:application"]
+    )
+
+
+def test(pytest_args: list[str]) -> None:
+    setup("test")
+    run(BIN / "ruff", "check", "sessions_live", "project", "tests", "dev.py")
+    run(BIN / "ruff", "format", "--check", "sessions_live", "project", "tests", "dev.py")
+    run(BIN / "mypy")
+    run(PYTHON, "-m", "pytest", *pytest_args)
+
+
+def main() -> None:
+    command, *rest = sys.argv[1:] or ["help"]
+    if command == "demo":
+        demo()
+    elif command == "test":
+        test(rest)
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

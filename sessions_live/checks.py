@@ -1,0 +1,159 @@
+"""System checks: a misconfiguration is reported at start-up, with the fix in the hint."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import CheckMessage, Error, Tags, Warning, register
+
+from .conf import KNOWN_KEYS, SETTING_NAME, get_settings, legacy_settings_in_use, user_settings
+
+MIDDLEWARE_PATH = "sessions_live.middleware.SessionsLiveMiddleware"
+AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
+IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+SIGNED_COOKIES_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+
+E001_MSG = "SESSIONS_LIVE['WARN_AFTER'] ({warn}) must be less than EXPIRE_AFTER ({expire})."
+E001_HINT = "Warn before the session expires: for example WARN_AFTER=540 with EXPIRE_AFTER=600."
+E002_MSG = "SESSIONS_LIVE['{key}'] must be a positive number of seconds, not {value!r}."
+E002_HINT = "Set it to a number greater than 0 (seconds), or remove it to use the default."
+E003_MSG = "No default channel layer is configured; tabs of one session cannot reach each other."
+E003_HINT = (
+    "Add CHANNEL_LAYERS = {'default': {'BACKEND': 'channels_redis.core.RedisChannelLayer', "
+    "'CONFIG': {'hosts': [...]}}} (or channels.layers.InMemoryChannelLayer for one process)."
+)
+W001_MSG = "The in-memory channel layer is used with DEBUG=False."
+W001_HINT = (
+    "It only reaches tabs served by the same process: use channels_redis in production "
+    "unless you run exactly one daphne process."
+)
+E004_MSG = f"'{MIDDLEWARE_PATH}' is not in MIDDLEWARE; expired sessions are not refused on HTTP."
+E004_HINT = f"Add '{MIDDLEWARE_PATH}' to MIDDLEWARE, after '{AUTH_MIDDLEWARE_PATH}'."
+E005_MSG = f"'{MIDDLEWARE_PATH}' must come after '{AUTH_MIDDLEWARE_PATH}' in MIDDLEWARE."
+E005_HINT = "Move it below AuthenticationMiddleware: it needs request.user."
+E006_MSG = "The signed_cookies session engine is not supported: its key changes on every write."
+E006_HINT = "Use a server-side engine such as django.contrib.sessions.backends.db or cache_db."
+W002_MSG = "{names} from django-session-security are read as fallbacks."
+W002_HINT = "Move them into SESSIONS_LIVE (e.g. SESSIONS_LIVE = {{'WARN_AFTER': 540}})."
+W003_MSG = "SESSIONS_LIVE has unknown keys: {keys}."
+W003_HINT = "Check the spelling against the settings table in the README; they are ignored."
+E007_MSG = "SESSIONS_LIVE['{key}'] must be {expected}, not {value!r}."
+E007_HINT = "See the settings table in the README for the expected type."
+E008_MSG = "SESSIONS_LIVE must be a dict."
+E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
+
+
+def _is_seconds(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+@register(Tags.security)
+def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    if not isinstance(getattr(settings, SETTING_NAME, {}), dict):
+        return [Error(E008_MSG, hint=E008_HINT, id="sessions_live.E008")]
+    unknown = sorted(set(user_settings()) - KNOWN_KEYS)
+    if unknown:
+        errors.append(
+            Warning(
+                W003_MSG.format(keys=", ".join(unknown)), hint=W003_HINT, id="sessions_live.W003"
+            )
+        )
+    legacy = legacy_settings_in_use()
+    if legacy:
+        errors.append(
+            Warning(
+                W002_MSG.format(names=", ".join(legacy)), hint=W002_HINT, id="sessions_live.W002"
+            )
+        )
+    conf = get_settings()
+    seconds = ["WARN_AFTER", "EXPIRE_AFTER", "ACTIVITY_INTERVAL", "CLOSE_GRACE", "SWEEP_INTERVAL"]
+    if conf.ABSOLUTE_EXPIRE_AFTER is not None:
+        seconds.append("ABSOLUTE_EXPIRE_AFTER")
+    bad = {key for key in seconds if not _is_seconds(getattr(conf, key))}
+    errors.extend(
+        Error(
+            E002_MSG.format(key=key, value=getattr(conf, key)),
+            hint=E002_HINT,
+            id="sessions_live.E002",
+        )
+        for key in seconds
+        if key in bad
+    )
+    if not bad & {"WARN_AFTER", "EXPIRE_AFTER"} and conf.WARN_AFTER >= conf.EXPIRE_AFTER:
+        errors.append(
+            Error(
+                E001_MSG.format(warn=conf.WARN_AFTER, expire=conf.EXPIRE_AFTER),
+                hint=E001_HINT,
+                id="sessions_live.E001",
+            )
+        )
+    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES"):
+        value = getattr(conf, key)
+        if not isinstance(value, tuple) or not all(isinstance(item, str) for item in value):
+            errors.append(
+                Error(
+                    E007_MSG.format(key=key, expected="a list of strings", value=value),
+                    hint=E007_HINT,
+                    id="sessions_live.E007",
+                )
+            )
+    if not isinstance(conf.EXPIRE_WHEN_ALL_TABS_CLOSED, bool):
+        errors.append(
+            Error(
+                E007_MSG.format(
+                    key="EXPIRE_WHEN_ALL_TABS_CLOSED",
+                    expected="True or False",
+                    value=conf.EXPIRE_WHEN_ALL_TABS_CLOSED,
+                ),
+                hint=E007_HINT,
+                id="sessions_live.E007",
+            )
+        )
+    if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):
+        errors.append(
+            Error(
+                E007_MSG.format(
+                    key="LOGIN_URL", expected="a URL path string or None", value=conf.LOGIN_URL
+                ),
+                hint=E007_HINT,
+                id="sessions_live.E007",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_channel_layer(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    layers = getattr(settings, "CHANNEL_LAYERS", None) or {}
+    default = layers.get("default") if isinstance(layers, dict) else None
+    if not default:
+        return [Error(E003_MSG, hint=E003_HINT, id="sessions_live.E003")]
+    if default.get("BACKEND") == IN_MEMORY_LAYER and not settings.DEBUG:
+        return [Warning(W001_MSG, hint=W001_HINT, id="sessions_live.W001")]
+    return []
+
+
+@register(Tags.compatibility)
+def check_middleware(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    middleware = list(settings.MIDDLEWARE)
+    if MIDDLEWARE_PATH not in middleware:
+        return [Error(E004_MSG, hint=E004_HINT, id="sessions_live.E004")]
+    if AUTH_MIDDLEWARE_PATH not in middleware or middleware.index(
+        AUTH_MIDDLEWARE_PATH
+    ) > middleware.index(MIDDLEWARE_PATH):
+        return [Error(E005_MSG, hint=E005_HINT, id="sessions_live.E005")]
+    return []
+
+
+@register(Tags.compatibility)
+def check_session_engine(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    if settings.SESSION_ENGINE == SIGNED_COOKIES_ENGINE:
+        return [Error(E006_MSG, hint=E006_HINT, id="sessions_live.E006")]
+    return []

@@ -1,0 +1,66 @@
+"""What the client is told at page load: its socket, its timing, and every string it shows.
+
+Strings are translated here, on the server, so the script holds no English of its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext, ngettext
+
+from .conf import get_settings
+from .protocol import TAB_SOCKET_PATH
+
+#: Seconds before the deadline at which the countdown is announced to screen readers.
+ANNOUNCE_AT = (300, 120, 60, 30, 10)
+
+
+def duration_text(seconds: float) -> str:
+    """'10 minutes', '1 minute', '45 seconds': a duration as people say it."""
+    whole = round(seconds)
+    if whole >= 120 or (whole >= 60 and whole % 60 == 0):
+        minutes = round(whole / 60)
+        return ngettext("%(count)d minute", "%(count)d minutes", minutes) % {"count": minutes}
+    return ngettext("%(count)d second", "%(count)d seconds", whole) % {"count": whole}
+
+
+def signed_out_message(reason: str) -> str:
+    conf = get_settings()
+    if reason == "idle":
+        return gettext("You were signed out after %(duration)s of inactivity.") % {
+            "duration": duration_text(float(conf.EXPIRE_AFTER))
+        }
+    if reason == "absolute" and conf.ABSOLUTE_EXPIRE_AFTER is not None:
+        return gettext(
+            "You were signed out because your session reached its limit of %(duration)s."
+        ) % {"duration": duration_text(float(conf.ABSOLUTE_EXPIRE_AFTER))}
+    messages = {
+        "terminated": gettext("Your session was ended by an administrator."),
+        "logout": gettext("You signed out."),
+        "closed": gettext("You were signed out after closing every tab."),
+        "ended": gettext("Your session has ended. Please sign in again."),
+    }
+    return messages.get(reason, "")
+
+
+def client_config() -> dict[str, Any]:
+    conf = get_settings()
+    window = float(conf.EXPIRE_AFTER) - float(conf.WARN_AFTER)
+    return {
+        "url": "/" + TAB_SOCKET_PATH,
+        "loginUrl": conf.login_url,
+        "activityInterval": float(conf.ACTIVITY_INTERVAL),
+        "strings": {
+            "countdown": gettext("You will be signed out in %(time)s."),
+            "absolute": gettext("Your session reaches its time limit soon; sign in again then."),
+            "ended": gettext("Your session has ended."),
+            "reconnecting": gettext("Connection lost. Reconnecting…"),
+            "announce": {
+                str(at): gettext("You will be signed out in %(duration)s.")
+                % {"duration": duration_text(at)}
+                for at in ANNOUNCE_AT
+                if at < window
+            },
+        },
+    }

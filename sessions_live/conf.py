@@ -1,0 +1,107 @@
+"""The ``SESSIONS_LIVE`` setting: documented defaults, merged once, typed and frozen.
+
+Read settings through :func:`get_settings`; it is cached and reset when a test changes
+settings. Values are taken as given here; :mod:`sessions_live.checks` reports bad ones at
+start-up with a hint, so this module never raises on a user's configuration.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+from django.conf import settings as django_settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.shortcuts import resolve_url
+
+from .policy import Timeouts
+
+SETTING_NAME = "SESSIONS_LIVE"
+
+#: django-session-security names read when the ``SESSIONS_LIVE`` key is absent.
+LEGACY_SETTINGS: Mapping[str, str] = {
+    "WARN_AFTER": "SESSION_SECURITY_WARN_AFTER",
+    "EXPIRE_AFTER": "SESSION_SECURITY_EXPIRE_AFTER",
+    "PASSIVE_URLS": "SESSION_SECURITY_PASSIVE_URLS",
+    "PASSIVE_URL_NAMES": "SESSION_SECURITY_PASSIVE_URL_NAMES",
+}
+
+
+@dataclass(frozen=True)
+class SessionsLiveSettings:
+    #: Seconds of inactivity after which every tab shows the warning.
+    WARN_AFTER: float = 540
+    #: Seconds of inactivity after which the session ends.
+    EXPIRE_AFTER: float = 600
+    #: Seconds after sign-in after which the session ends whatever its activity; None: never.
+    ABSOLUTE_EXPIRE_AFTER: float | None = None
+    #: Paths (exact, e.g. "/api/poll/") whose requests do not count as activity.
+    PASSIVE_URLS: tuple[str, ...] = ()
+    #: URL names ("name" or "namespace:name") whose requests do not count as activity.
+    PASSIVE_URL_NAMES: tuple[str, ...] = ()
+    #: Seconds: the client reports input at most once per window (leading and trailing edge).
+    ACTIVITY_INTERVAL: float = 10
+    #: Where signed-out tabs and requests go; None means ``settings.LOGIN_URL``.
+    LOGIN_URL: str | None = None
+    #: End a session once its last tab has been closed for CLOSE_GRACE seconds.
+    EXPIRE_WHEN_ALL_TABS_CLOSED: bool = False
+    #: Seconds to wait for a reload or a new tab before ending a session with no tab open.
+    CLOSE_GRACE: float = 15
+    #: Seconds between two runs of the sweep that ends sessions no tab is watching.
+    SWEEP_INTERVAL: float = 2
+
+    @property
+    def timeouts(self) -> Timeouts:
+        return Timeouts(
+            warn_after=float(self.WARN_AFTER),
+            expire_after=float(self.EXPIRE_AFTER),
+            absolute_expire_after=(
+                None if self.ABSOLUTE_EXPIRE_AFTER is None else float(self.ABSOLUTE_EXPIRE_AFTER)
+            ),
+        )
+
+    @property
+    def login_url(self) -> str:
+        """The login page's path (``LOGIN_URL`` may be a URL name, as in Django)."""
+        return str(resolve_url(self.LOGIN_URL or django_settings.LOGIN_URL))
+
+
+KNOWN_KEYS = frozenset(field.name for field in fields(SessionsLiveSettings))
+
+
+def user_settings() -> dict[str, Any]:
+    """The ``SESSIONS_LIVE`` dict as the user wrote it (empty when absent)."""
+    value = getattr(django_settings, SETTING_NAME, None)
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def legacy_settings_in_use() -> list[str]:
+    """django-session-security setting names that are set and not overridden."""
+    own = user_settings()
+    return [
+        legacy
+        for key, legacy in LEGACY_SETTINGS.items()
+        if key not in own and hasattr(django_settings, legacy)
+    ]
+
+
+@functools.cache
+def get_settings() -> SessionsLiveSettings:
+    values: dict[str, Any] = {}
+    for key, legacy in LEGACY_SETTINGS.items():
+        if hasattr(django_settings, legacy):
+            values[key] = getattr(django_settings, legacy)
+    values.update((k, v) for k, v in user_settings().items() if k in KNOWN_KEYS)
+    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES"):
+        if key in values and isinstance(values[key], list | tuple | set | frozenset):
+            values[key] = tuple(values[key])
+    return SessionsLiveSettings(**values)
+
+
+@receiver(setting_changed)
+def _reset_settings(*, setting: str, **kwargs: object) -> None:
+    if setting == SETTING_NAME or setting in LEGACY_SETTINGS.values() or setting == "LOGIN_URL":
+        get_settings.cache_clear()

@@ -1,0 +1,286 @@
+"""The tab socket: one consumer per browser tab, speaking the protocol of the README.
+
+The consumer translates frames and layer events into calls on the store and the policy, and
+owns one timer task to the session's next deadline. When the timer fires it re-reads the store
+(another tab or process may have moved the deadline) before it acts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any, cast
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import lifecycle, policy, push, store
+from .clients import request_from_scope
+from .conf import get_settings
+from .models import EndReason, LiveSession
+from .protocol import (
+    CLOSE_NOT_AUTHENTICATED,
+    CLOSE_TOO_MANY,
+    ClientFrame,
+    EndReasonName,
+    ExpiredFrame,
+    FrameError,
+    FrameRate,
+    ServerFrame,
+    encode,
+    parse_client_frame,
+)
+from .sweep import presence, sweeper
+
+logger = logging.getLogger(__name__)
+
+CLOSE_SERVER_ERROR = 1011
+
+
+class SessionConsumer(AsyncWebsocketConsumer):
+    def __init__(
+        self,
+        *args: Any,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+        self.monotonic = monotonic
+        self.live: LiveSession | None = None
+        self.session_key: str | None = None
+        self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
+        self.last_write = -math.inf  # monotonic time of this tab's last activity write
+        self.warned = False  # this tab was told `warning` and not `active` since
+        self.ended = False
+        self.timer: asyncio.Task[None] | None = None
+        self.rate = FrameRate()
+
+    # Connection -------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        session = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        if user is None or not user.is_authenticated or not key:
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        sweeper.ensure_started()
+        live = await database_sync_to_async(store.find)(key)
+        if live is None or live.user_id != user.pk:
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        self.live, self.session_key = live, key
+        if live.ended is not None:
+            await self.finish(live.end_reason or "ended")
+            return
+        now = self.clock()
+        status = store.status(live, now)
+        if status.state is policy.State.EXPIRED:
+            await self.expire(status.reason)
+            return
+        await self.channel_layer.group_add(live.group_name, self.channel_name)
+        await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, now)
+        presence.channel_names.add(self.channel_name)
+        self.last_activity = store.to_epoch(live.last_activity)
+        conf = get_settings()
+        await self.send_frame(
+            {
+                "type": "hello",
+                "warn_in": status.warn_in,
+                "expires_in": status.expires_in,
+                "warn_after": float(conf.WARN_AFTER),
+                "expire_after": float(conf.EXPIRE_AFTER),
+                "activity_interval": float(conf.ACTIVITY_INTERVAL),
+            }
+        )
+        await self.apply(status)
+
+    async def disconnect(self, code: int) -> None:
+        self.cancel_timer()
+        if self.live is None or self.channel_name not in presence.channel_names:
+            return
+        presence.channel_names.discard(self.channel_name)
+        try:
+            await self.channel_layer.group_discard(self.live.group_name, self.channel_name)
+        except Exception:
+            logger.warning("sessions_live: could not leave the session group", exc_info=True)
+        await database_sync_to_async(store.remove_tab)(
+            self.live.pk, self.channel_name, self.clock()
+        )
+
+    # Frames from the tab ----------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.rate.allow(self.monotonic()):
+            await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
+            return
+        try:
+            frame = parse_client_frame(text_data, bytes_data)
+        except FrameError as error:
+            await self.refuse(error)
+            return
+        if self.live is None or self.ended:
+            return
+        try:
+            await self.handle(frame)
+        except Exception:
+            logger.exception("sessions_live: could not handle a %s frame", frame.type)
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def handle(self, frame: ClientFrame) -> None:
+        if frame.type == "logout":
+            await self.end(EndReason.LOGOUT)
+        elif frame.type == "extend":
+            await self.record_activity(self.clock(), broadcast=True)
+        else:
+            conf = get_settings()
+            now = self.clock()
+            at = policy.activity_time(
+                now=now, idle=frame.idle, activity_interval=float(conf.ACTIVITY_INTERVAL)
+            )
+            was_warning = self.status(now).state is policy.State.WARNING
+            throttled = self.monotonic() - self.last_write < float(conf.ACTIVITY_INTERVAL) / 2
+            if at > self.last_activity and (was_warning or not throttled):
+                await self.record_activity(at, broadcast=was_warning)
+
+    async def refuse(self, error: FrameError) -> None:
+        await self.send_frame(error.frame())
+        if error.close_code is not None:
+            await self.close(code=error.close_code)
+
+    async def record_activity(self, at: float, *, broadcast: bool) -> None:
+        assert self.live is not None
+        now = self.clock()
+        self.last_write = self.monotonic()
+        if not await database_sync_to_async(store.touch)(self.live.pk, at, now):
+            await self.check()  # over, or past its deadline: the store decides how
+            return
+        self.last_activity = max(self.last_activity, at)
+        if broadcast and await push.send(
+            self.live.group_name, push.active_event(self.last_activity)
+        ):
+            return  # this tab hears the broadcast too, in sessions_live_active
+        await self.apply(self.status(now))
+
+    # Events from the session's group ----------------------------------------------------
+
+    async def sessions_live_active(self, event: dict[str, Any]) -> None:
+        if self.ended or self.live is None:
+            return
+        self.last_activity = max(self.last_activity, float(event["last_activity"]))
+        status = self.status(self.clock())
+        if status.state is policy.State.ACTIVE:
+            await self.send_frame(
+                {"type": "active", "warn_in": status.warn_in, "expires_in": status.expires_in}
+            )
+            self.warned = False
+        await self.apply(status, repeat_warning=True)
+
+    async def sessions_live_expired(self, event: dict[str, Any]) -> None:
+        await self.finish(str(event["reason"]), str(event["redirect"]))
+
+    # Timing -----------------------------------------------------------------------------
+
+    def status(self, now: float) -> policy.Status:
+        assert self.live is not None
+        return policy.evaluate(
+            last_activity=self.last_activity,
+            started=store.to_epoch(self.live.started),
+            timeouts=get_settings().timeouts,
+            now=now,
+        )
+
+    async def apply(self, status: policy.Status, *, repeat_warning: bool = False) -> None:
+        """Tell the tab what changed in ``status`` and wait for its next deadline."""
+        if status.state is policy.State.EXPIRED:
+            await self.check()
+            return
+        if status.state is policy.State.WARNING and (repeat_warning or not self.warned):
+            await self.send_frame(
+                {"type": "warning", "expires_in": status.expires_in, "reason": status.reason.value}
+            )
+            self.warned = True
+        elif status.state is policy.State.ACTIVE and self.warned:
+            await self.send_frame(
+                {"type": "active", "warn_in": status.warn_in, "expires_in": status.expires_in}
+            )
+            self.warned = False
+        self.schedule(status)
+
+    def schedule(self, status: policy.Status) -> None:
+        self.cancel_timer()
+        delay = status.next_deadline_in
+        if delay is not None and not self.ended:
+            self.timer = asyncio.get_running_loop().create_task(self.wake_after(delay))
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None and self.timer is not asyncio.current_task():
+            self.timer.cancel()
+        self.timer = None
+
+    async def wake_after(self, delay: float) -> None:
+        await asyncio.sleep(delay)
+        self.timer = None
+        try:
+            await self.check()
+        except Exception:
+            logger.exception("sessions_live: could not check a session's deadline")
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def check(self) -> None:
+        """Re-read the store and act on what it says now."""
+        assert self.live is not None
+        live = await database_sync_to_async(store.get)(self.live.pk)
+        if live is None or live.ended is not None:
+            await self.finish(live.end_reason if live is not None else "ended")
+            return
+        self.live = live
+        self.last_activity = max(self.last_activity, store.to_epoch(live.last_activity))
+        status = self.status(self.clock())
+        if status.state is policy.State.EXPIRED:
+            await self.expire(status.reason)
+        else:
+            await self.apply(status)
+
+    # Ending -----------------------------------------------------------------------------
+
+    async def expire(self, reason: policy.ExpiryReason) -> None:
+        await self.end(reason.value)
+
+    async def end(self, reason: str) -> None:
+        """End the session (if nobody has yet) and leave."""
+        assert self.live is not None
+        await database_sync_to_async(lifecycle.end_session)(
+            self.live,
+            reason,
+            now=self.clock(),
+            session_key=self.session_key,
+            request=request_from_scope(self.scope),
+        )
+        live = await database_sync_to_async(store.get)(self.live.pk)
+        if live is not None and live.ended is None:
+            await self.check()  # the claim lost to newer activity: carry on
+            return
+        await self.finish(live.end_reason if live is not None else reason)
+
+    async def finish(self, reason: str, redirect: str | None = None) -> None:
+        if self.ended:
+            return
+        self.ended = True
+        self.cancel_timer()
+        frame: ExpiredFrame = {
+            "type": "expired",
+            "reason": cast(EndReasonName, reason),
+            "redirect": redirect or push.signed_out_url(reason),
+        }
+        await self.send_frame(frame)
+        await self.close(code=CLOSE_NOT_AUTHENTICATED)
+
+    async def send_frame(self, frame: ServerFrame) -> None:
+        await self.send(text_data=encode(frame))

@@ -1,0 +1,52 @@
+"""Ending a session: claimed once, then the Django session, the signal and the tabs follow."""
+
+from __future__ import annotations
+
+import logging
+from importlib import import_module
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.signals import user_logged_out
+from django.http import HttpRequest
+
+from . import push, store
+from .models import LiveSession
+
+logger = logging.getLogger(__name__)
+
+
+def delete_django_session(session_key: str) -> None:
+    engine = import_module(settings.SESSION_ENGINE)
+    engine.SessionStore(session_key).delete()
+
+
+def end_session(
+    live: LiveSession,
+    reason: str,
+    *,
+    now: float,
+    session_key: str | None = None,
+    request: HttpRequest | None = None,
+    by: AbstractBaseUser | None = None,
+    send_signal: bool = True,
+) -> bool:
+    """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
+
+    The winner deletes the Django session when it knows its key (an HTTP request or a tab does;
+    the sweep does not, and the middleware refuses that session at its next use), sends
+    ``user_logged_out`` unless Django's ``logout()`` is sending it, and pushes ``expired`` to
+    every tab of the session.
+    """
+    if not store.claim_end(live.pk, reason, now, by=by):
+        return False
+    logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
+    if session_key is not None:
+        delete_django_session(session_key)
+    if send_signal:
+        if request is None:
+            request = HttpRequest()
+        request.user = live.user
+        user_logged_out.send(sender=type(live.user), request=request, user=live.user)
+    push.send_sync(live.group_name, push.expired_event(reason))
+    return True

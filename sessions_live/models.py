@@ -1,0 +1,79 @@
+"""Live-session state: one row per signed-in Django session, and the tabs open on it now."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class EndReason(models.TextChoices):
+    IDLE = "idle", _("inactivity")
+    ABSOLUTE = "absolute", _("maximum session age")
+    TERMINATED = "terminated", _("ended by staff")
+    LOGOUT = "logout", _("signed out")
+    CLOSED = "closed", _("all tabs closed")
+
+
+class LiveSession(models.Model):
+    """A signed-in session as sessions-live sees it.
+
+    ``key_hash`` is a keyed hash of the Django session key (the key is a bearer credential
+    and is never stored); ``id`` is the opaque identifier used in group names and the
+    dashboard. Times are UTC; the timing rules use them as epoch seconds.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="live_sessions"
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=512, blank=True)
+    started = models.DateTimeField(_("signed in at"))
+    last_activity = models.DateTimeField(_("last activity"))
+    #: When the last tab was seen (connected or disconnected); None if no tab ever opened.
+    tabs_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    ended = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+    end_reason = models.CharField(
+        _("end reason"), max_length=16, choices=EndReason.choices, blank=True
+    )
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+
+    class Meta:
+        verbose_name = _("live session")
+        verbose_name_plural = _("live sessions")
+        indexes = [models.Index(fields=["ended", "last_activity"], name="sessions_live_due")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.started:%Y-%m-%d %H:%M}"
+
+    @property
+    def group_name(self) -> str:
+        """The channel-layer group of this session's tabs (no secret in it)."""
+        return f"sessions_live.s.{self.id.hex}"
+
+
+class LiveTab(models.Model):
+    """One open WebSocket of a session, refreshed by its process so dead processes are pruned."""
+
+    session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="tabs")
+    channel_name = models.CharField(max_length=200, unique=True)
+    opened = models.DateTimeField()
+    seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("live tab")
+        verbose_name_plural = _("live tabs")
+
+    def __str__(self) -> str:
+        return self.channel_name

@@ -1,0 +1,35 @@
+"""Requests that do not count as activity: a view decorator and the two passive settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.http import HttpRequest
+
+from .conf import get_settings
+
+ViewT = TypeVar("ViewT", bound=Callable[..., object])
+
+PASSIVE_ATTRIBUTE = "sessions_live_passive"
+
+
+def passive(view: ViewT) -> ViewT:
+    """Mark a view whose requests (polling, heartbeats) must not keep a session alive.
+
+    The session is still refused once it has expired; only its clock is left alone.
+    """
+    setattr(view, PASSIVE_ATTRIBUTE, True)
+    return view
+
+
+def is_passive(request: HttpRequest, view: Callable[..., object]) -> bool:
+    conf = get_settings()
+    if getattr(view, PASSIVE_ATTRIBUTE, False) or request.path in conf.PASSIVE_URLS:
+        return True
+    match = request.resolver_match
+    if match is None:
+        return False
+    return match.view_name in conf.PASSIVE_URL_NAMES or (
+        bool(match.url_name) and match.url_name in conf.PASSIVE_URL_NAMES and not match.namespaces
+    )

@@ -1,0 +1,104 @@
+"""The timing rules: pure functions of epoch seconds, with no I/O and no clock of their own.
+
+Every timing decision in sessions-live goes through this module. Callers pass ``now`` (UTC
+epoch seconds from an injected clock), so the rules are tested without sleeping and every
+process, sharing wall-clock epoch seconds through the store, reaches the same verdict.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class State(enum.StrEnum):
+    ACTIVE = "active"
+    WARNING = "warning"
+    EXPIRED = "expired"
+
+
+class ExpiryReason(enum.StrEnum):
+    IDLE = "idle"
+    ABSOLUTE = "absolute"
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """How long a session may idle, and live, in seconds."""
+
+    warn_after: float
+    expire_after: float
+    absolute_expire_after: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """A session's state at one instant, with durations to its deadlines (never negative)."""
+
+    state: State
+    warn_in: float
+    expires_in: float
+    #: The deadline that governs the session: idle, or absolute when that comes first.
+    reason: ExpiryReason
+
+    @property
+    def next_deadline_in(self) -> float | None:
+        """Seconds until the state next changes by itself, or None once expired."""
+        if self.state is State.ACTIVE:
+            return self.warn_in
+        if self.state is State.WARNING:
+            return self.expires_in
+        return None
+
+
+def evaluate(*, last_activity: float, started: float, timeouts: Timeouts, now: float) -> Status:
+    """The state of a session whose last activity and start are epoch seconds, at ``now``.
+
+    The warning comes ``expire_after - warn_after`` seconds before whichever deadline falls
+    first, so a session that ends by age is warned as long before as one that ends by idleness.
+    Exactly at a deadline the later state holds: at the warning time the session is warning,
+    at the expiry time it is expired.
+    """
+    idle_deadline = last_activity + timeouts.expire_after
+    expires_at, reason = idle_deadline, ExpiryReason.IDLE
+    if timeouts.absolute_expire_after is not None:
+        absolute_deadline = started + timeouts.absolute_expire_after
+        if absolute_deadline <= idle_deadline:
+            expires_at, reason = absolute_deadline, ExpiryReason.ABSOLUTE
+    warns_at = expires_at - (timeouts.expire_after - timeouts.warn_after)
+    if now >= expires_at:
+        state = State.EXPIRED
+    elif now >= warns_at:
+        state = State.WARNING
+    else:
+        state = State.ACTIVE
+    return Status(
+        state=state,
+        warn_in=max(0.0, warns_at - now),
+        expires_in=max(0.0, expires_at - now),
+        reason=reason,
+    )
+
+
+def activity_time(*, now: float, idle: float | None, activity_interval: float) -> float:
+    """When reported input happened: ``now`` less the client's ``idle``, clamped.
+
+    A client reports how long ago the input was (it sends on the trailing edge of its throttle
+    window); the server trusts that only within ``[0, activity_interval]``, so a client can
+    neither date activity in the future nor claim more than one window back.
+    """
+    if idle is None:
+        return now
+    return now - min(max(idle, 0.0), activity_interval)
+
+
+def idle_cutoff(*, timeouts: Timeouts, now: float) -> float:
+    """Sessions whose last activity is at or before this instant are expired by idleness."""
+    return now - timeouts.expire_after
+
+
+def absolute_cutoff(*, timeouts: Timeouts, now: float) -> float | None:
+    """Sessions started at or before this instant are expired by age (None: no age limit)."""
+    if timeouts.absolute_expire_after is None:
+        return None
+    return now - timeouts.absolute_expire_after

