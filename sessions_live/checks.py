@@ -41,6 +41,11 @@ W003_MSG = "SESSIONS_LIVE has unknown keys: {keys}."
 W003_HINT = "Check the spelling against the settings table in the README; they are ignored."
 E007_MSG = "SESSIONS_LIVE['{key}'] must be {expected}, not {value!r}."
 E007_HINT = "See the settings table in the README for the expected type."
+W004_MSG = "SESSIONS_LIVE['ACTIVITY_INTERVAL'] ({interval}) is not below WARN_AFTER ({warn})."
+W004_HINT = (
+    "Activity is reported once per interval, so an active user could be warned: "
+    "make ACTIVITY_INTERVAL a small fraction of WARN_AFTER."
+)
 E008_MSG = "SESSIONS_LIVE must be a dict."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
 
@@ -88,6 +93,14 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 E001_MSG.format(warn=conf.WARN_AFTER, expire=conf.EXPIRE_AFTER),
                 hint=E001_HINT,
                 id="sessions_live.E001",
+            )
+        )
+    if not bad & {"WARN_AFTER", "ACTIVITY_INTERVAL"} and conf.ACTIVITY_INTERVAL >= conf.WARN_AFTER:
+        errors.append(
+            Warning(
+                W004_MSG.format(interval=conf.ACTIVITY_INTERVAL, warn=conf.WARN_AFTER),
+                hint=W004_HINT,
+                id="sessions_live.W004",
             )
         )
     for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES"):

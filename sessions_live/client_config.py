@@ -55,6 +55,9 @@ def client_config() -> dict[str, Any]:
             "countdown": gettext("You will be signed out in %(time)s."),
             "absolute": gettext("Your session reaches its time limit soon; sign in again then."),
             "ended": gettext("Your session has ended."),
+            "endedTitle": gettext("Signed out"),
+            "signIn": gettext("Sign in again"),
+            "continue": gettext("Continue"),
             "reconnecting": gettext("Connection lost. Reconnecting…"),
             "announce": {
                 str(at): gettext("You will be signed out in %(duration)s.")

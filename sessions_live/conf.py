@@ -105,3 +105,12 @@ def get_settings() -> SessionsLiveSettings:
 def _reset_settings(*, setting: str, **kwargs: object) -> None:
     if setting == SETTING_NAME or setting in LEGACY_SETTINGS.values() or setting == "LOGIN_URL":
         get_settings.cache_clear()
+
+
+def activity_step(conf: SessionsLiveSettings) -> float:
+    """Seconds: activity this close to the last recorded one is not written or pushed again.
+
+    Half the client's window, so its trailing-edge report always passes; the session's
+    recorded activity is never more than this older than the real one.
+    """
+    return float(conf.ACTIVITY_INTERVAL) / 2

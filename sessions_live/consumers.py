@@ -19,7 +19,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import lifecycle, policy, push, store
 from .clients import request_from_scope
-from .conf import get_settings
+from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
@@ -137,7 +137,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if frame.type == "logout":
             await self.end(EndReason.LOGOUT)
         elif frame.type == "extend":
-            await self.record_activity(self.clock(), broadcast=True)
+            await self.record_activity(self.clock())
         else:
             conf = get_settings()
             now = self.clock()
@@ -145,16 +145,17 @@ class SessionConsumer(AsyncWebsocketConsumer):
                 now=now, idle=frame.idle, activity_interval=float(conf.ACTIVITY_INTERVAL)
             )
             was_warning = self.status(now).state is policy.State.WARNING
-            throttled = self.monotonic() - self.last_write < float(conf.ACTIVITY_INTERVAL) / 2
+            throttled = self.monotonic() - self.last_write < activity_step(conf)
             if at > self.last_activity and (was_warning or not throttled):
-                await self.record_activity(at, broadcast=was_warning)
+                await self.record_activity(at)
 
     async def refuse(self, error: FrameError) -> None:
         await self.send_frame(error.frame())
         if error.close_code is not None:
             await self.close(code=error.close_code)
 
-    async def record_activity(self, at: float, *, broadcast: bool) -> None:
+    async def record_activity(self, at: float) -> None:
+        """Store activity and tell every tab the new deadline (this one hears it too)."""
         assert self.live is not None
         now = self.clock()
         self.last_write = self.monotonic()
@@ -162,11 +163,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.check()  # over, or past its deadline: the store decides how
             return
         self.last_activity = max(self.last_activity, at)
-        if broadcast and await push.send(
-            self.live.group_name, push.active_event(self.last_activity)
-        ):
-            return  # this tab hears the broadcast too, in sessions_live_active
-        await self.apply(self.status(now))
+        event = push.active_event(self.last_activity)
+        if not await push.send(self.live.group_name, event):
+            await self.sessions_live_active(event)  # the layer is down: this tab at least
 
     # Events from the session's group ----------------------------------------------------
 

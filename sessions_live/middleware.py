@@ -20,15 +20,13 @@ from django.utils.cache import add_never_cache_headers
 
 from . import lifecycle, policy, push, store
 from .clients import request_ip, request_user_agent
-from .conf import get_settings
+from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
 from .passive import is_passive
 
 #: Key in ``request.session`` holding the id of the session's record, written once at start,
 #: so a session whose record is gone is refused instead of being started afresh.
 SESSION_MARKER = "_sessions_live"
-#: Activity closer than this (seconds) to the stored time is not written again.
-MIN_ACTIVITY_STEP = 1.0
 ENDED_UNKNOWN = "ended"
 
 
@@ -132,10 +130,9 @@ class SessionsLiveMiddleware:
         if live is None or is_passive(request, view_func):
             return
         now = self.clock()
-        if now - store.to_epoch(live.last_activity) < MIN_ACTIVITY_STEP:
-            return
         was_warning = store.status(live, now).state is policy.State.WARNING
-        if store.touch(live.pk, now, now) and was_warning:
+        recent = now - store.to_epoch(live.last_activity) < activity_step(get_settings())
+        if (was_warning or not recent) and store.touch(live.pk, now, now):
             push.send_sync(live.group_name, push.active_event(now))
 
     def follow_key_change(self, request: HttpRequest, key_before: str | None) -> None:

@@ -94,7 +94,7 @@ def test_warn_not_below_expire_is_e001(settings: Any) -> None:
 
 @pytest.mark.parametrize("value", [0, -5, "600", None, True])
 def test_non_positive_or_non_numeric_timeout_is_e002(settings: Any, value: Any) -> None:
-    settings.SESSIONS_LIVE = {"WARN_AFTER": 10, "EXPIRE_AFTER": value}
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 100, "EXPIRE_AFTER": value}
     assert checks.check_settings() == [
         Error(
             checks.E002_MSG.format(key="EXPIRE_AFTER", value=value),
@@ -166,4 +166,15 @@ def test_setting_that_is_not_a_dict_is_e008(settings: Any) -> None:
     settings.SESSIONS_LIVE = [("WARN_AFTER", 1)]
     assert checks.check_settings() == [
         Error(checks.E008_MSG, hint=checks.E008_HINT, id="sessions_live.E008")
+    ]
+
+
+def test_activity_interval_not_below_warn_after_is_w004(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 8, "EXPIRE_AFTER": 20, "ACTIVITY_INTERVAL": 10}
+    assert checks.check_settings() == [
+        Warning(
+            checks.W004_MSG.format(interval=10, warn=8),
+            hint=checks.W004_HINT,
+            id="sessions_live.W004",
+        )
     ]

@@ -1,0 +1,116 @@
+"""Real processes for end-to-end tests: the demo project under daphne, on a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DAPHNE = Path(sys.executable).parent / "daphne"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Demo:
+    url: str
+    host: str
+    port: int
+    username: str
+    password: str
+    log: Path
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://{self.host}:{self.port}/ws/sessions-live/"
+
+
+def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "project.settings",
+        "DEMO_VAR_DIR": str(var_dir),
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "e2e-tests-" + var_dir.name,
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("DATABASE_URL", None)
+    env.update(overrides)
+    return env
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+        with socket.socket() as probe:
+            if probe.connect_ex((host, port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"daphne did not listen on {host}:{port} within 30 s:\n{log.read_text()}")
+
+
+@contextmanager
+def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
+    """Migrate a fresh SQLite database, create the demo user, serve the demo under daphne."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    env = demo_env(var_dir, **env_overrides)
+    manage(env, "migrate", "--no-input", "-v", "0")
+    printed = manage(env, "demo_user")
+    found = re.search(r"Demo user: (\S+)\s+password: (\S+)", printed)
+    assert found, printed
+    host, port = "127.0.0.1", free_port()
+    log = var_dir / "daphne.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(DAPHNE), "-b", host, "-p", str(port), "project.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(host, port, process, log)
+            yield Demo(
+                url=f"http://{host}:{port}",
+                host=host,
+                port=port,
+                username=found.group(1),
+                password=found.group(2),
+                log=log,
+            )
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -1,0 +1,318 @@
+"""The tab socket through WebsocketCommunicator, on the in-memory layer and on real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.signals import user_logged_out
+from django.contrib.sessions.models import Session
+from django.test import Client
+
+from sessions_live.models import LiveSession
+from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
+from sessions_live.routing import websocket_urlpatterns
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("layer", "stop_sweeper"),
+]
+
+APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+PATH = "/ws/sessions-live/"
+
+
+_open: list[WebsocketCommunicator] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_tabs() -> AsyncIterator[None]:
+    """Disconnect every tab a test opened, as a browser would, so no consumer is left waiting."""
+    yield
+    while _open:
+        tab = _open.pop()
+        with contextlib.suppress(Exception):
+            await tab.disconnect()
+
+
+async def open_tab(
+    client: Client | None, headers: list[tuple[bytes, bytes]] | None = None
+) -> WebsocketCommunicator:
+    headers = list(headers or [])
+    if client is not None:
+        key = await sync_to_async(lambda: client.session.session_key)()
+        headers.append((b"cookie", f"sessionid={key}".encode()))
+    tab = WebsocketCommunicator(APP, PATH, headers=headers)
+    _open.append(tab)
+    connected, _ = await tab.connect()
+    assert connected
+    return tab
+
+
+async def frame(tab: WebsocketCommunicator, timeout: float = 2) -> dict[str, Any]:
+    output = await tab.receive_output(timeout)
+    assert output["type"] == "websocket.send", output
+    data: dict[str, Any] = json.loads(output["text"])
+    return data
+
+
+async def closed_with(tab: WebsocketCommunicator, timeout: float = 2) -> int:
+    output = await tab.receive_output(timeout)
+    assert output["type"] == "websocket.close", output
+    code: int = output["code"]
+    return code
+
+
+async def hello(client: Client) -> WebsocketCommunicator:
+    tab = await open_tab(client)
+    assert (await frame(tab))["type"] == "hello"
+    return tab
+
+
+@pytest.fixture
+def logouts() -> Iterator[list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    user_logged_out.connect(receiver)
+    yield seen
+    user_logged_out.disconnect(receiver)
+
+
+async def record() -> LiveSession:
+    return await LiveSession.objects.aget()
+
+
+async def test_hello_carries_the_servers_durations(asigned_in: Callable[..., Any]) -> None:
+    tab = await open_tab(await asigned_in())
+    message = await frame(tab)
+    assert set(message) == {
+        "type",
+        "warn_in",
+        "expires_in",
+        "warn_after",
+        "expire_after",
+        "activity_interval",
+    }
+    assert (message["warn_after"], message["expire_after"]) == (540, 600)
+    assert 539 < message["warn_in"] <= 540
+    assert 599 < message["expires_in"] <= 600
+    assert await tab.receive_nothing(0.1)
+    assert await sync_to_async((await record()).tabs.count)() == 1
+    await tab.disconnect()
+    assert await sync_to_async((await record()).tabs.count)() == 0
+
+
+async def test_extend_in_one_tab_is_active_in_every_tab(asigned_in: Callable[..., Any]) -> None:
+    client = await asigned_in()
+    a, b = await hello(client), await hello(client)
+    await a.send_json_to({"type": "extend"})
+    for tab in (a, b):
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert 599 < message["expires_in"] <= 600
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_warning_reaches_every_tab_then_activity_closes_it_everywhere(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(WARN_AFTER=0.4, EXPIRE_AFTER=2.0, ACTIVITY_INTERVAL=1)
+    client = await asigned_in()
+    a, b = await hello(client), await hello(client)
+    for tab in (a, b):
+        message = await frame(tab)
+        assert message["type"] == "warning"
+        assert message["reason"] == "idle"
+        assert 1.4 < message["expires_in"] <= 1.6
+    await b.send_json_to({"type": "activity", "idle": 0})
+    for tab in (a, b):
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert message["expires_in"] > 1.9
+    await a.disconnect()
+    await b.disconnect()
+
+
+async def test_expiry_reaches_every_tab_and_ends_the_session_once(
+    asigned_in: Callable[..., Any],
+    timeouts: Callable[..., None],
+    logouts: list[dict[str, Any]],
+) -> None:
+    timeouts(WARN_AFTER=0.2, EXPIRE_AFTER=0.6)
+    client = await asigned_in()
+    key = await sync_to_async(lambda: client.session.session_key)()
+    tabs = [await hello(client) for _ in range(3)]
+    for tab in tabs:
+        assert (await frame(tab))["type"] == "warning"
+    for tab in tabs:
+        message = await frame(tab)
+        assert message == {
+            "type": "expired",
+            "reason": "idle",
+            "redirect": "/login/?signed_out=idle",
+        }
+        assert await closed_with(tab) == 4401
+        assert await tab.receive_nothing(0.2)  # `expired` once per tab, nothing after
+    live = await record()
+    assert live.end_reason == "idle"
+    assert len(logouts) == 1
+    assert logouts[0]["request"].path == PATH
+    assert not await Session.objects.filter(session_key=key).aexists()
+    # The old cookie is refused on a new socket: its session is gone.
+    again = await open_tab(client)
+    assert await closed_with(again) == 4401
+
+
+async def test_logout_frame_signs_out_every_tab(
+    asigned_in: Callable[..., Any], logouts: list[dict[str, Any]]
+) -> None:
+    client = await asigned_in()
+    key = await sync_to_async(lambda: client.session.session_key)()
+    a, b = await hello(client), await hello(client)
+    await a.send_json_to({"type": "logout"})
+    for tab in (a, b):
+        message = await frame(tab)
+        assert (message["type"], message["reason"]) == ("expired", "logout")
+        assert await closed_with(tab) == 4401
+    assert (await record()).end_reason == "logout"
+    assert len(logouts) == 1
+    assert not await Session.objects.filter(session_key=key).aexists()
+
+
+async def test_logout_over_http_signs_out_open_tabs(asigned_in: Callable[..., Any]) -> None:
+    client = await asigned_in()
+    tab = await hello(client)
+    await sync_to_async(client.post)("/logout/")
+    message = await frame(tab)
+    assert (message["type"], message["reason"]) == ("expired", "logout")
+    assert await closed_with(tab) == 4401
+
+
+async def test_anonymous_socket_is_refused_with_4401(db: None) -> None:
+    tab = await open_tab(None)
+    assert await closed_with(tab) == 4401
+
+
+async def test_forged_session_cookie_is_refused(db: None) -> None:
+    tab = await open_tab(None, headers=[(b"cookie", b"sessionid=forged-key")])
+    assert await closed_with(tab) == 4401
+
+
+async def test_ended_session_is_refused(asigned_in: Callable[..., Any]) -> None:
+    client = await asigned_in()
+    first = await hello(client)
+    await first.send_json_to({"type": "logout"})
+    assert (await frame(first))["type"] == "expired"
+    # A socket that still presents the session (the data is gone, so it is anonymous now).
+    tab = await open_tab(client)
+    assert await closed_with(tab) == 4401
+
+
+async def test_socket_opened_past_the_deadline_is_ended_not_welcomed(
+    asigned_in: Callable[..., Any],
+) -> None:
+    client = await asigned_in()
+    from .helpers import age
+
+    await sync_to_async(age)(client, idle=601)
+    tab = await open_tab(client)
+    assert await frame(tab) == {
+        "type": "expired",
+        "reason": "idle",
+        "redirect": "/login/?signed_out=idle",
+    }
+    assert await closed_with(tab) == 4401
+
+
+async def test_activity_moves_every_tabs_deadline_once_per_window(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(ACTIVITY_INTERVAL=10)
+    client = await asigned_in()
+    a, b = await hello(client), await hello(client)
+    before = (await record()).last_activity
+    await asyncio.sleep(0.05)
+    await a.send_json_to({"type": "activity", "idle": 0})
+    for tab in (a, b):  # every tab's countdown follows the new deadline
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert message["expires_in"] > 599.9
+    written = (await record()).last_activity
+    assert written > before
+    await a.send_json_to({"type": "activity", "idle": 0})  # within half a window: dropped
+    assert await b.receive_nothing(0.3)
+    assert (await record()).last_activity == written
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ("{not json", 4400),
+        ("[1, 2]", 4400),
+        ('"activity"', 4400),
+        ("x" * (MAX_FRAME_BYTES + 1), 4413),
+    ],
+)
+async def test_malformed_frames_are_refused_with_a_close_code(
+    asigned_in: Callable[..., Any], payload: str, code: int
+) -> None:
+    client = await asigned_in()
+    tab, sibling = await hello(client), await hello(client)
+    await tab.send_to(text_data=payload)
+    message = await frame(tab)
+    assert message["type"] == "error"
+    assert await closed_with(tab) == code
+    await sibling.send_json_to({"type": "extend"})  # the sibling carries on
+    assert (await frame(sibling))["type"] == "active"
+    await sibling.disconnect()
+
+
+async def test_binary_frame_is_refused(asigned_in: Callable[..., Any]) -> None:
+    tab = await hello(await asigned_in())
+    await tab.send_to(bytes_data=b"\x00\x01")
+    assert (await frame(tab))["code"] == "malformed"
+    assert await closed_with(tab) == 4400
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"type": "dance"}, "unknown_type"),
+        ({"no": "type"}, "unknown_type"),
+        ({"type": "activity", "idle": "soon"}, "invalid_field"),
+        ({"type": "activity", "idle": True}, "invalid_field"),
+    ],
+)
+async def test_unknown_or_invalid_frames_get_an_error_and_the_socket_stays(
+    asigned_in: Callable[..., Any], payload: dict[str, Any], code: str
+) -> None:
+    tab = await hello(await asigned_in())
+    await tab.send_json_to(payload)
+    message = await frame(tab)
+    assert (message["type"], message["code"]) == ("error", code)
+    assert message["message"]
+    await tab.send_json_to({"type": "extend"})
+    assert (await frame(tab))["type"] == "active"
+    await tab.disconnect()
+
+
+async def test_a_flood_of_frames_is_closed_with_4429(asigned_in: Callable[..., Any]) -> None:
+    tab = await hello(await asigned_in())
+    for _ in range(MAX_FRAMES_PER_WINDOW + 1):
+        await tab.send_json_to({"type": "activity", "idle": 0})
+    while (output := await tab.receive_output(2))["type"] == "websocket.send":
+        last = json.loads(output["text"])
+    assert last == {"type": "error", "code": "too_many", "message": "Too many frames."}
+    assert output["code"] == 4429

@@ -1,0 +1,214 @@
+"""The demo under a real daphne process with a real Redis, through real HTTP and WebSockets.
+
+This proves what the in-process tests cannot: the ASGI routing, the origin check, cookies,
+static files with DEBUG off, and the channels-redis configuration of project/settings.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from collections.abc import Iterator
+from http.cookiejar import CookieJar
+from pathlib import Path
+from typing import Any
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, HTTPRedirectHandler, Request, build_opener
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from .servers import Demo, run_demo
+
+pytestmark = pytest.mark.slow
+
+
+class NoRedirect(HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@pytest.fixture(scope="module")
+def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with run_demo(
+        tmp_path_factory.mktemp("demo"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="1",
+        SESSIONS_LIVE_EXPIRE_AFTER="2.5",
+    ) as server:
+        yield server
+
+
+class Browser:
+    """A cookie jar and an opener: what a browser keeps between requests."""
+
+    def __init__(self, demo: Demo) -> None:
+        self.demo = demo
+        self.jar = CookieJar()
+        self.opener = build_opener(HTTPCookieProcessor(self.jar), NoRedirect())
+
+    @property
+    def cookie_header(self) -> str:
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
+
+    def get(self, path: str) -> tuple[int, dict[str, str], str]:
+        try:
+            response = self.opener.open(self.demo.url + path, timeout=10)
+        except HTTPError as redirect:  # 3xx and 4xx arrive as errors without redirects
+            return redirect.code, dict(redirect.headers), redirect.read().decode()
+        return response.status, dict(response.headers), response.read().decode()
+
+    def post(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str]]:
+        status, _, page = self.get(path if path != "/logout" else "/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+        assert token, page
+        request = Request(
+            self.demo.url + path,
+            data=urlencode({**fields, "csrfmiddlewaretoken": token.group(1)}).encode(),
+        )
+        try:
+            response = self.opener.open(request, timeout=10)
+        except HTTPError as redirect:
+            return redirect.code, dict(redirect.headers)
+        return response.status, dict(response.headers)
+
+    def sign_in(self, next_path: str = "/") -> None:
+        status, headers = self.post(
+            f"/login?next={next_path}",
+            {"username": self.demo.username, "password": self.demo.password, "next": next_path},
+        )
+        assert (status, headers["Location"]) == (302, next_path)
+
+    def tab(self, origin: str | None = None) -> Any:
+        return connect(
+            self.demo.ws_url,
+            origin=origin or self.demo.url,  # type: ignore[arg-type]
+            additional_headers={"Cookie": self.cookie_header},
+            open_timeout=10,
+        )
+
+
+async def next_frame(ws: ClientConnection, timeout: float = 5) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+    return data
+
+
+async def close_code(ws: ClientConnection, timeout: float = 5) -> int | None:
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), timeout)
+    return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+def test_anonymous_visitor_is_sent_to_login_with_next(demo: Demo) -> None:
+    status, headers, _ = Browser(demo).get("/personnel")
+    assert (status, headers["Location"]) == (302, "/login?next=/personnel")
+
+
+def test_sign_in_lands_where_the_visitor_wanted(demo: Demo) -> None:
+    browser = Browser(demo)
+    browser.sign_in("/personnel")
+    status, headers, page = browser.get("/personnel")
+    assert status == 200
+    assert "Grace Hopper" in page
+    assert 'class="sessions-live-dialog"' in page
+    assert "no-store" in headers["Cache-Control"]
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+
+
+def test_static_client_is_served_with_debug_off(demo: Demo) -> None:
+    status, headers, body = Browser(demo).get("/static/sessions_live/sessions_live.js")
+    assert status == 200
+    assert "javascript" in headers["Content-Type"]
+    assert "sessions-live:" in body
+
+
+async def test_tabs_are_warned_then_expired_by_the_server(demo: Demo) -> None:
+    browser = Browser(demo)
+    await asyncio.to_thread(browser.sign_in)
+    async with browser.tab() as a, browser.tab() as b:
+        for ws in (a, b):
+            hello = await next_frame(ws)
+            assert hello["type"] == "hello"
+            assert (hello["warn_after"], hello["expire_after"]) == (1, 2.5)
+        for ws in (a, b):
+            warning = await next_frame(ws)
+            assert warning["type"] == "warning"
+            assert 1.0 < warning["expires_in"] <= 1.5
+        for ws in (a, b):
+            assert await next_frame(ws) == {
+                "type": "expired",
+                "reason": "idle",
+                "redirect": "/login?signed_out=idle",
+            }
+            assert await close_code(ws) == 4401
+    status, headers, _ = await asyncio.to_thread(browser.get, "/")
+    assert (status, headers["Location"]) == (302, "/login?next=/")
+
+
+async def test_extend_in_one_tab_reaches_the_other(demo: Demo) -> None:
+    browser = Browser(demo)
+    await asyncio.to_thread(browser.sign_in)
+    async with browser.tab() as a, browser.tab() as b:
+        for ws in (a, b):
+            assert (await next_frame(ws))["type"] == "hello"
+        await a.send(json.dumps({"type": "extend"}))
+        for ws in (a, b):
+            active = await next_frame(ws)
+            assert active["type"] == "active"
+            assert active["expires_in"] > 2.4
+
+
+async def test_logout_button_sends_every_tab_to_login(demo: Demo) -> None:
+    browser = Browser(demo)
+    await asyncio.to_thread(browser.sign_in)
+    async with browser.tab() as ws:
+        assert (await next_frame(ws))["type"] == "hello"
+        status, headers = await asyncio.to_thread(browser.post, "/logout", {})
+        assert (status, headers["Location"]) == (302, "/login")
+        expired = await next_frame(ws)
+        assert (expired["type"], expired["reason"]) == ("expired", "logout")
+        assert await close_code(ws) == 4401
+
+
+async def test_socket_without_a_session_is_closed_with_4401(demo: Demo) -> None:
+    async with connect(demo.ws_url, origin=demo.url, open_timeout=10) as ws:  # type: ignore[arg-type]
+        assert await close_code(ws) == 4401
+
+
+async def test_foreign_origin_is_refused_at_the_handshake(demo: Demo) -> None:
+    browser = Browser(demo)
+    await asyncio.to_thread(browser.sign_in)
+    with pytest.raises(InvalidStatus) as refused:
+        async with browser.tab(origin="http://evil.example"):
+            pass
+    assert refused.value.response.status_code == 403
+
+
+@pytest.fixture(scope="module")
+def patient_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    with run_demo(tmp_path_factory.mktemp("patient"), REDIS_URL=redis_url) as server:
+        yield server
+
+
+IDLE_SOCKETS = 20
+IDLE_SECONDS = 65
+
+
+async def test_idle_sockets_survive_a_minute_on_redis(patient_demo: Demo) -> None:
+    """redis-py's 5 s socket_timeout once killed idle sockets (DESIGN.md, pitfalls)."""
+    browser = Browser(patient_demo)
+    await asyncio.to_thread(browser.sign_in)
+    tabs = [await browser.tab().__aenter__() for _ in range(IDLE_SOCKETS)]
+    try:
+        for ws in tabs:
+            assert (await next_frame(ws))["type"] == "hello"
+        await asyncio.sleep(IDLE_SECONDS)
+        await tabs[0].send(json.dumps({"type": "extend"}))
+        frames = await asyncio.gather(*(next_frame(ws) for ws in tabs))
+        assert [frame["type"] for frame in frames] == ["active"] * IDLE_SOCKETS
+    finally:
+        await asyncio.gather(*(ws.close() for ws in tabs))
+    assert "Traceback" not in Path(patient_demo.log).read_text()
