@@ -107,16 +107,29 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # An explicit socket timeout above the layer's 5 s blocking read (DESIGN.md).
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        # Above the layer's 5 s blocking read (DESIGN.md, pitfalls).
+                        "socket_timeout": 10,
+                        # Ping a pooled connection idle this long before reuse, so one the
+                        # server or a proxy closed is replaced instead of failing a push.
+                        "health_check_interval": 10,
+                    }
+                ]
+            },
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+_WARN_AFTER = float(os.environ.get("SESSIONS_LIVE_WARN_AFTER", "40"))
 SESSIONS_LIVE = {
-    "WARN_AFTER": float(os.environ.get("SESSIONS_LIVE_WARN_AFTER", "40")),
+    "WARN_AFTER": _WARN_AFTER,
     "EXPIRE_AFTER": float(os.environ.get("SESSIONS_LIVE_EXPIRE_AFTER", "60")),
+    # The demo runs with short timeouts: report activity often enough for them.
+    "ACTIVITY_INTERVAL": min(10.0, _WARN_AFTER / 4),
     "EXPIRE_WHEN_ALL_TABS_CLOSED": _env_bool("SESSIONS_LIVE_EXPIRE_WHEN_ALL_TABS_CLOSED", False),
 }
 if "SESSIONS_LIVE_CLOSE_GRACE" in os.environ:
@@ -139,7 +152,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only for collectstatic in a deployment; the demo serves from the finders below.
+STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # Serve app and project static files straight from their folders, also with DEBUG off.
 WHITENOISE_USE_FINDERS = True

@@ -84,7 +84,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
         if status.state is policy.State.EXPIRED:
             await self.expire(status.reason)
             return
-        await self.channel_layer.group_add(live.group_name, self.channel_name)
+        await push.with_retry(
+            lambda: self.channel_layer.group_add(live.group_name, self.channel_name)
+        )
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, now)
         presence.channel_names.add(self.channel_name)
         self.last_activity = store.to_epoch(live.last_activity)
@@ -107,7 +109,10 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         presence.channel_names.discard(self.channel_name)
         try:
-            await self.channel_layer.group_discard(self.live.group_name, self.channel_name)
+            group = self.live.group_name
+            await push.with_retry(
+                lambda: self.channel_layer.group_discard(group, self.channel_name)
+            )
         except Exception:
             logger.warning("sessions_live: could not leave the session group", exc_info=True)
         await database_sync_to_async(store.remove_tab)(

@@ -8,6 +8,7 @@ unreachable Redis cannot turn an HTTP request or an ending into an error.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
 
@@ -35,12 +36,24 @@ def expired_event(reason: str) -> dict[str, Any]:
     return {"type": EVENT_EXPIRED, "reason": reason, "redirect": signed_out_url(reason)}
 
 
+async def with_retry(call: Callable[[], Awaitable[None]]) -> None:
+    """Run one channel-layer call, again once if the first attempt fails.
+
+    A pooled Redis connection that the server closed while idle (Redis ``timeout``, a proxy)
+    fails on its next use; the pool then drops it, so the second attempt gets a fresh one.
+    """
+    try:
+        await call()
+    except Exception:
+        await call()
+
+
 async def send(group: str, event: dict[str, Any]) -> bool:
     layer = get_channel_layer()
     if layer is None:
         return False
     try:
-        await layer.group_send(group, event)
+        await with_retry(lambda: layer.group_send(group, event))
     except Exception:
         logger.warning(
             "sessions_live: could not push %s to a session's tabs", event["type"], exc_info=True

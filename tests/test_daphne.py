@@ -61,8 +61,11 @@ class Browser:
             return redirect.code, dict(redirect.headers), redirect.read().decode()
         return response.status, dict(response.headers), response.read().decode()
 
-    def post(self, path: str, fields: dict[str, str]) -> tuple[int, dict[str, str]]:
-        status, _, page = self.get(path if path != "/logout" else "/")
+    def post(
+        self, path: str, fields: dict[str, str], form_page: str | None = None
+    ) -> tuple[int, dict[str, str]]:
+        """Submit a form the way a browser does: with the CSRF token of the page it is on."""
+        _, _, page = self.get(form_page or path)
         token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
         assert token, page
         request = Request(
@@ -166,7 +169,7 @@ async def test_logout_button_sends_every_tab_to_login(demo: Demo) -> None:
     await asyncio.to_thread(browser.sign_in)
     async with browser.tab() as ws:
         assert (await next_frame(ws))["type"] == "hello"
-        status, headers = await asyncio.to_thread(browser.post, "/logout", {})
+        status, headers = await asyncio.to_thread(browser.post, "/logout", {}, "/")
         assert (status, headers["Location"]) == (302, "/login")
         expired = await next_frame(ws)
         assert (expired["type"], expired["reason"]) == ("expired", "logout")
@@ -189,7 +192,12 @@ async def test_foreign_origin_is_refused_at_the_handshake(demo: Demo) -> None:
 
 @pytest.fixture(scope="module")
 def patient_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with run_demo(tmp_path_factory.mktemp("patient"), REDIS_URL=redis_url) as server:
+    with run_demo(
+        tmp_path_factory.mktemp("patient"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="300",
+        SESSIONS_LIVE_EXPIRE_AFTER="600",
+    ) as server:
         yield server
 
 

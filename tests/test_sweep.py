@@ -105,6 +105,7 @@ def test_session_that_never_had_a_tab_is_not_ended_for_closing(
     client = signed_in()  # e.g. JavaScript disabled: only the idle timeout applies
     LiveSession.objects.update(started=store.to_datetime(time.time() - 100))
     assert sweep_once(time.time()).ended == 0
+    assert live_of(client).ended is None
 
 
 def test_tabs_of_a_dead_process_are_pruned(signed_in: SignIn) -> None:
