@@ -2,7 +2,8 @@
 """The project's two entry points, for a fresh machine with only Python 3.11+.
 
     python3 dev.py demo   set up .venv, migrate, create the demo user, serve under daphne
-    python3 dev.py test   set up .venv, then ruff, mypy and the whole pytest suite
+    python3 dev.py test   set up .venv, find (or, as root, install) Chromium, then ruff, mypy
+                          and the whole pytest suite
 
 Every step is printed before it runs; nothing else is hidden.
 """
@@ -10,6 +11,7 @@ Every step is printed before it runs; nothing else is hidden.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -59,12 +61,40 @@ def demo() -> None:
     )
 
 
+def chromium() -> str:
+    """Debian's Chromium for the browser tests: CHROMIUM_PATH, PATH, or apt-get as root.
+
+    Playwright drives it through executable_path: `playwright install` downloads browsers
+    from a host that is not a package registry, so it is never used.
+    """
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run("apt-get", "update", "-qq", env=env)
+        run("apt-get", "install", "-y", "-qq", "chromium", env=env)
+        found = shutil.which("chromium")
+        if found:
+            return found
+    sys.exit(
+        "The browser tests need Chromium: run `apt-get install chromium` as root, "
+        "or set CHROMIUM_PATH to a Chromium binary."
+    )
+
+
 def test(pytest_args: list[str]) -> None:
     setup("test")
+    browser = chromium()
+    print(f"Chromium for the browser tests: {browser}", flush=True)
     run(BIN / "ruff", "check", "sessions_live", "project", "tests", "dev.py")
     run(BIN / "ruff", "format", "--check", "sessions_live", "project", "tests", "dev.py")
     run(BIN / "mypy")
-    run(PYTHON, "-m", "pytest", *pytest_args)
+    run(PYTHON, "-m", "pytest", *pytest_args, env={**os.environ, "CHROMIUM_PATH": browser})
 
 
 def main() -> None:

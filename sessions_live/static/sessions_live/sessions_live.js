@@ -328,6 +328,22 @@ export function start(config, doc = document) {
         showDialog(current);
       }
     });
+    // Keep Tab inside the dialog: a modal dialog makes the page inert, but Tab from its last
+    // button would otherwise leave for the browser's own controls.
+    dialog.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab") return;
+      const buttons = [...dialog.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled);
+      if (buttons.length === 0) return;
+      const first = buttons[0], last = buttons[buttons.length - 1];
+      const inside = buttons.includes(doc.activeElement);
+      if (event.shiftKey && (doc.activeElement === first || !inside)) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (doc.activeElement === last || !inside)) {
+        event.preventDefault();
+        first.focus();
+      }
+    });
     extendButton?.addEventListener("click", answer);
     logoutButton?.addEventListener("click", logout);
   }
@@ -356,7 +372,15 @@ export function start(config, doc = document) {
     openWindow();
   }
 
-  for (const type of INPUT_EVENTS) doc.addEventListener(type, activity, { capture: true, passive: true });
+  // Keys pressed while the dialog is open operate the dialog (Tab between its buttons, Enter on
+  // one): they are not activity, or moving to "Sign out" would extend the session. The mouse,
+  // wheel and touch still count, anywhere.
+  function onInput(event) {
+    if (event.type === "keydown" && dialog?.open) return;
+    activity();
+  }
+
+  for (const type of INPUT_EVENTS) doc.addEventListener(type, onInput, { capture: true, passive: true });
   win.addEventListener("pagehide", () => {
     // Close the socket so the page can enter the back-forward cache; pageshow reopens it.
     suspended = true;

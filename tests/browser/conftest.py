@@ -1,0 +1,85 @@
+"""Chromium through Playwright, against the demo under daphne with a real Redis.
+
+Debian's Chromium is used through ``executable_path`` (``playwright install`` cannot download
+browsers here): ``CHROMIUM_PATH``, else ``chromium`` on PATH. ``python3 dev.py test`` finds or
+installs it first; without one the run stops with a one-line instruction, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ..servers import Demo, run_demo
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def chromium_path() -> str:
+    for candidate in (
+        os.environ.get("CHROMIUM_PATH"),
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and Path(candidate).exists():
+            return candidate
+    raise pytest.UsageError(
+        "No Chromium for the browser tests: apt-get install chromium, or set CHROMIUM_PATH."
+    )
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    return {**browser_type_launch_args, "executable_path": chromium_path(), "args": CHROMIUM_FLAGS}
+
+
+@pytest.fixture(scope="session")
+def screenshots(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the screenshots go: --screenshots-dir, else the run's temporary folder."""
+    chosen = pytestconfig.getoption("screenshots_dir")
+    folder = Path(chosen) if chosen else tmp_path_factory.getbasetemp() / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """Warn after 2 s, expire after 5 s: the whole loop in seconds."""
+    with run_demo(
+        tmp_path_factory.mktemp("browser"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="2",
+        SESSIONS_LIVE_EXPIRE_AFTER="5",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def patient_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """Long timeouts, for scenarios that must not warn while they run."""
+    with run_demo(
+        tmp_path_factory.mktemp("patient-browser"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="40",
+        SESSIONS_LIVE_EXPIRE_AFTER="60",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def closing_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    """EXPIRE_WHEN_ALL_TABS_CLOSED on, with a 2 s grace."""
+    with run_demo(
+        tmp_path_factory.mktemp("closing-browser"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="40",
+        SESSIONS_LIVE_EXPIRE_AFTER="60",
+        SESSIONS_LIVE_EXPIRE_WHEN_ALL_TABS_CLOSED="1",
+        SESSIONS_LIVE_CLOSE_GRACE="2",
+    ) as server:
+        yield server
