@@ -166,9 +166,12 @@ def test_strict_content_security_policy_reports_nothing(browser: Browser, demo: 
     context = prepare(browser.new_context())
     page = context.new_page()
     errors: list[str] = []
-    page.on(
-        "console", lambda message: errors.append(message.text) if message.type == "error" else None
-    )
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error":
+            errors.append(message.text)
+
+    page.on("console", on_console)
     page.on("pageerror", lambda error: errors.append(str(error)))
     sign_in(page, demo, "/")
     wait_for_client(page)
