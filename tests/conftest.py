@@ -12,10 +12,14 @@ from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.signals import user_logged_out
 from django.test import Client
 from pytest_redis import factories
 
 from sessions_live.sweep import sweeper
+
+#: Where the browser tests wrote their screenshots, for the run's last line.
+SCREENSHOTS = pytest.StashKey[Path]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,6 +28,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=None,
         help="Folder for the browser tests' screenshots (default: the run's temporary folder).",
     )
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the browser tests last: sync Playwright keeps an event loop running in the main
+    thread from its first test to the end of the session, where asyncio tests cannot start
+    their own."""
+    browser = [item for item in items if "tests/browser/" in item.nodeid]
+    items[:] = [item for item in items if item not in browser] + browser
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if SCREENSHOTS in config.stash:
+        terminalreporter.write_line(f"Browser screenshots: {config.stash[SCREENSHOTS]}")
 
 
 def redis_server_binary() -> str:
@@ -88,6 +106,19 @@ async def stop_sweeper() -> AsyncIterator[None]:
     """The in-process sweep starts with the first socket; stop it before the test's DB goes."""
     yield
     await sweeper.stop()
+
+
+@pytest.fixture
+def logouts() -> Iterator[list[dict[str, Any]]]:
+    """Every ``user_logged_out`` sent during the test, with its arguments."""
+    seen: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    user_logged_out.connect(receiver)
+    yield seen
+    user_logged_out.disconnect(receiver)
 
 
 @pytest.fixture

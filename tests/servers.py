@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAPHNE = Path(sys.executable).parent / "daphne"
@@ -133,3 +136,14 @@ def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
         )
     finally:
         process.stop()
+
+
+def demo_fixture(**env: str) -> Any:
+    """A module-scoped fixture serving the demo with Redis and these environment settings."""
+
+    @pytest.fixture(scope="module")
+    def serve(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+        with run_demo(tmp_path_factory.mktemp("demo"), REDIS_URL=redis_url, **env) as server:
+            yield server
+
+    return serve

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -13,7 +13,6 @@ from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.models import Session
 from django.test import Client
 
@@ -75,18 +74,6 @@ async def hello(client: Client) -> WebsocketCommunicator:
     tab = await open_tab(client)
     assert (await frame(tab))["type"] == "hello"
     return tab
-
-
-@pytest.fixture
-def logouts() -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        seen.append(kwargs)
-
-    user_logged_out.connect(receiver)
-    yield seen
-    user_logged_out.disconnect(receiver)
 
 
 async def record() -> LiveSession:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Iterator
 from http.cookiejar import CookieJar
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from .servers import Demo, run_demo
+from .servers import Demo, demo_fixture
 
 pytestmark = pytest.mark.slow
 
@@ -31,15 +30,7 @@ class NoRedirect(HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture(scope="module")
-def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with run_demo(
-        tmp_path_factory.mktemp("demo"),
-        REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="1",
-        SESSIONS_LIVE_EXPIRE_AFTER="2.5",
-    ) as server:
-        yield server
+demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="1", SESSIONS_LIVE_EXPIRE_AFTER="2.5")
 
 
 class Browser:
@@ -190,15 +181,7 @@ async def test_foreign_origin_is_refused_at_the_handshake(demo: Demo) -> None:
     assert refused.value.response.status_code == 403
 
 
-@pytest.fixture(scope="module")
-def patient_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    with run_demo(
-        tmp_path_factory.mktemp("patient"),
-        REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="300",
-        SESSIONS_LIVE_EXPIRE_AFTER="600",
-    ) as server:
-        yield server
+patient_demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="300", SESSIONS_LIVE_EXPIRE_AFTER="600")
 
 
 IDLE_SOCKETS = 20

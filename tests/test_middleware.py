@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.signals import user_logged_out
 from django.test import Client
 
 from sessions_live import store
@@ -17,18 +16,6 @@ from sessions_live.models import LiveSession
 from .helpers import age, live_of
 
 SignIn = Callable[..., Client]
-
-
-@pytest.fixture
-def logouts() -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        seen.append(kwargs)
-
-    user_logged_out.connect(receiver)
-    yield seen
-    user_logged_out.disconnect(receiver)
 
 
 def test_sign_in_creates_the_record_and_marks_the_session(signed_in: SignIn) -> None:

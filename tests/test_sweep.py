@@ -5,12 +5,11 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.contrib.auth.signals import user_logged_out
 from django.core.management import call_command
 from django.test import Client
 
@@ -21,18 +20,6 @@ from sessions_live.sweep import TAB_STALE_AFTER, sweep_once, sweeper
 from .helpers import age, live_of
 
 SignIn = Callable[..., Client]
-
-
-@pytest.fixture
-def logouts() -> Iterator[list[dict[str, Any]]]:
-    seen: list[dict[str, Any]] = []
-
-    def receiver(**kwargs: Any) -> None:
-        seen.append(kwargs)
-
-    user_logged_out.connect(receiver)
-    yield seen
-    user_logged_out.disconnect(receiver)
 
 
 def test_idle_session_without_tabs_is_ended_once(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from ..servers import Demo, run_demo
+from ..conftest import SCREENSHOTS
+from ..servers import demo_fixture
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
@@ -44,42 +44,18 @@ def screenshots(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
     chosen = pytestconfig.getoption("screenshots_dir")
     folder = Path(chosen) if chosen else tmp_path_factory.getbasetemp() / "screenshots"
     folder.mkdir(parents=True, exist_ok=True)
+    pytestconfig.stash[SCREENSHOTS] = folder
     return folder
 
 
-@pytest.fixture(scope="module")
-def demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """Warn after 2 s, expire after 5 s: the whole loop in seconds."""
-    with run_demo(
-        tmp_path_factory.mktemp("browser"),
-        REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="2",
-        SESSIONS_LIVE_EXPIRE_AFTER="5",
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def patient_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """Long timeouts, for scenarios that must not warn while they run."""
-    with run_demo(
-        tmp_path_factory.mktemp("patient-browser"),
-        REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="40",
-        SESSIONS_LIVE_EXPIRE_AFTER="60",
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def closing_demo(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """EXPIRE_WHEN_ALL_TABS_CLOSED on, with a 2 s grace."""
-    with run_demo(
-        tmp_path_factory.mktemp("closing-browser"),
-        REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="40",
-        SESSIONS_LIVE_EXPIRE_AFTER="60",
-        SESSIONS_LIVE_EXPIRE_WHEN_ALL_TABS_CLOSED="1",
-        SESSIONS_LIVE_CLOSE_GRACE="2",
-    ) as server:
-        yield server
+#: Warn after 2 s, expire after 5 s: the whole loop in seconds.
+demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="2", SESSIONS_LIVE_EXPIRE_AFTER="5")
+#: Long timeouts, for scenarios that must not warn while they run.
+patient_demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="40", SESSIONS_LIVE_EXPIRE_AFTER="60")
+#: EXPIRE_WHEN_ALL_TABS_CLOSED on, with a 2 s grace.
+closing_demo = demo_fixture(
+    SESSIONS_LIVE_WARN_AFTER="40",
+    SESSIONS_LIVE_EXPIRE_AFTER="60",
+    SESSIONS_LIVE_EXPIRE_WHEN_ALL_TABS_CLOSED="1",
+    SESSIONS_LIVE_CLOSE_GRACE="2",
+)
