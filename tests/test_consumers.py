@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -19,6 +20,9 @@ from django.test import Client
 from sessions_live.models import LiveSession
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.routing import websocket_urlpatterns
+from sessions_live.sweep import sweep_once
+
+from .helpers import age
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -211,8 +215,6 @@ async def test_socket_opened_past_the_deadline_is_ended_not_welcomed(
     asigned_in: Callable[..., Any],
 ) -> None:
     client = await asigned_in()
-    from .helpers import age
-
     await sync_to_async(age)(client, idle=601)
     tab = await open_tab(client)
     assert await frame(tab) == {
@@ -303,3 +305,19 @@ async def test_a_flood_of_frames_is_closed_with_4429(asigned_in: Callable[..., A
         last = json.loads(output["text"])
     assert last == {"type": "error", "code": "too_many", "message": "Too many frames."}
     assert output["code"] == 4429
+
+
+async def test_session_ended_elsewhere_is_refused_with_its_reason(
+    asigned_in: Callable[..., Any],
+) -> None:
+    client = await asigned_in()
+    await sync_to_async(age)(client, idle=601)
+    assert (await sync_to_async(sweep_once)(time.time())).ended == 1
+    # The sweep cannot delete the Django session; the socket still refuses it, saying why.
+    tab = await open_tab(client)
+    assert await frame(tab) == {
+        "type": "expired",
+        "reason": "idle",
+        "redirect": "/login/?signed_out=idle",
+    }
+    assert await closed_with(tab) == 4401
