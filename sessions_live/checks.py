@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Sequence
 from typing import Any
 
@@ -46,8 +47,18 @@ W004_HINT = (
     "Activity is reported once per interval, so an active user could be warned: "
     "make ACTIVITY_INTERVAL a small fraction of WARN_AFTER."
 )
+E009_MSG = "SESSIONS_LIVE['TRUSTED_PROXIES'] has entries that are not addresses: {entries}."
+E009_HINT = "Write addresses or networks, e.g. ['127.0.0.1', '10.0.0.0/8']."
 E008_MSG = "SESSIONS_LIVE must be a dict."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
+
+
+def _is_network(value: Any) -> bool:
+    try:
+        ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return False
+    return True
 
 
 def _is_seconds(value: Any) -> bool:
@@ -74,7 +85,15 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
             )
         )
     conf = get_settings()
-    seconds = ["WARN_AFTER", "EXPIRE_AFTER", "ACTIVITY_INTERVAL", "CLOSE_GRACE", "SWEEP_INTERVAL"]
+    seconds = [
+        "WARN_AFTER",
+        "EXPIRE_AFTER",
+        "ACTIVITY_INTERVAL",
+        "CLOSE_GRACE",
+        "SWEEP_INTERVAL",
+        "RETENTION",
+        "DASHBOARD_INTERVAL",
+    ]
     if conf.ABSOLUTE_EXPIRE_AFTER is not None:
         seconds.append("ABSOLUTE_EXPIRE_AFTER")
     bad = {key for key in seconds if not _is_seconds(getattr(conf, key))}
@@ -103,7 +122,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="sessions_live.W004",
             )
         )
-    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES"):
+    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES", "TRUSTED_PROXIES"):
         value = getattr(conf, key)
         if not isinstance(value, tuple) or not all(isinstance(item, str) for item in value):
             errors.append(
@@ -111,6 +130,16 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                     E007_MSG.format(key=key, expected="a list of strings", value=value),
                     hint=E007_HINT,
                     id="sessions_live.E007",
+                )
+            )
+    if isinstance(conf.TRUSTED_PROXIES, tuple):
+        invalid = [entry for entry in conf.TRUSTED_PROXIES if not _is_network(entry)]
+        if invalid:
+            errors.append(
+                Error(
+                    E009_MSG.format(entries=", ".join(map(repr, invalid))),
+                    hint=E009_HINT,
+                    id="sessions_live.E009",
                 )
             )
     if not isinstance(conf.EXPIRE_WHEN_ALL_TABS_CLOSED, bool):

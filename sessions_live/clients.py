@@ -2,16 +2,49 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
 
+from .conf import get_settings
 from .store import USER_AGENT_MAX
 
 
+def client_ip(peer: str | None, forwarded_for: str, trusted: tuple[str, ...]) -> str | None:
+    """The client's address: the peer's, or, behind trusted proxies, from X-Forwarded-For.
+
+    The header is read right to left, skipping trusted proxies, and the first address no
+    trusted proxy vouches for is the client's; a header from an untrusted peer is ignored.
+    """
+    networks = [ipaddress.ip_network(entry, strict=False) for entry in trusted]
+
+    def is_trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    if not peer or not is_trusted(peer):
+        return peer or None
+    hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a forged or garbled hop: keep the address we know
+    return hops[0] if hops else peer
+
+
 def request_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
+    return client_ip(
+        request.META.get("REMOTE_ADDR"),
+        str(request.META.get("HTTP_X_FORWARDED_FOR", "")),
+        get_settings().TRUSTED_PROXIES,
+    )
 
 
 def request_user_agent(request: HttpRequest) -> str:
@@ -27,7 +60,11 @@ def _scope_header(scope: Mapping[str, Any], name: bytes) -> str:
 
 def scope_ip(scope: Mapping[str, Any]) -> str | None:
     client = scope.get("client")
-    return str(client[0]) if client else None
+    return client_ip(
+        str(client[0]) if client else None,
+        _scope_header(scope, b"x-forwarded-for"),
+        get_settings().TRUSTED_PROXIES,
+    )
 
 
 def scope_user_agent(scope: Mapping[str, Any]) -> str:

@@ -52,6 +52,13 @@ class SessionsLiveSettings:
     CLOSE_GRACE: float = 15
     #: Seconds between two runs of the sweep that ends sessions no tab is watching.
     SWEEP_INTERVAL: float = 2
+    #: Seconds an ended session stays on the dashboard as an audit trail (default 7 days).
+    RETENTION: float = 7 * 24 * 3600
+    #: Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed.
+    #: Empty by default: the header is ignored and the peer address is the client's.
+    TRUSTED_PROXIES: tuple[str, ...] = ()
+    #: Seconds between two updates sent to a dashboard (changes are coalesced in between).
+    DASHBOARD_INTERVAL: float = 0.5
 
     @property
     def timeouts(self) -> Timeouts:
@@ -95,7 +102,7 @@ def get_settings() -> SessionsLiveSettings:
         if hasattr(django_settings, legacy):
             values[key] = getattr(django_settings, legacy)
     values.update((k, v) for k, v in user_settings().items() if k in KNOWN_KEYS)
-    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES"):
+    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES", "TRUSTED_PROXIES"):
         if key in values and isinstance(values[key], list | tuple | set | frozenset):
             values[key] = tuple(values[key])
     return SessionsLiveSettings(**values)

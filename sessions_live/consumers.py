@@ -202,6 +202,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def apply(self, status: policy.Status, *, repeat_warning: bool = False) -> None:
         """Tell the tab what changed in ``status`` and wait for its next deadline."""
+        assert self.live is not None
         if status.state is policy.State.EXPIRED:
             await self.check()
             return
@@ -209,6 +210,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             await self.send_frame(
                 {"type": "warning", "expires_in": status.expires_in, "reason": status.reason.value}
             )
+            if not self.warned:  # the dashboard shows the session as warned from now on
+                await database_sync_to_async(store.mark_changed)(self.live.pk, self.clock())
             self.warned = True
         elif status.state is policy.State.ACTIVE and self.warned:
             await self.send_frame(

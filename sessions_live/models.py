@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -37,6 +38,8 @@ class LiveSession(models.Model):
     #: When the last tab was seen (connected or disconnected); None if no tab ever opened.
     tabs_seen = models.DateTimeField(null=True, blank=True, editable=False)
     ended = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
+    #: When anything shown on the dashboard last changed (set by every write of the store).
+    changed = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     end_reason = models.CharField(
         _("end reason"), max_length=16, choices=EndReason.choices, blank=True
     )
@@ -53,6 +56,7 @@ class LiveSession(models.Model):
         verbose_name = _("live session")
         verbose_name_plural = _("live sessions")
         indexes = [models.Index(fields=["ended", "last_activity"], name="sessions_live_due")]
+        permissions = [("end_livesession", _("Can end live sessions"))]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started:%Y-%m-%d %H:%M}"

@@ -11,8 +11,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict
 
-#: Where the tab socket is served (the client connects to "/" + this path).
+#: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"
+DASHBOARD_SOCKET_PATH = "ws/sessions-live/dashboard/"
 
 # Close codes (the 4xxx range is the application's own, RFC 6455 section 7.4.2).
 CLOSE_NOT_AUTHENTICATED = 4401  # not signed in, or the session is over: do not reconnect
@@ -33,6 +34,8 @@ EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed"]
 ERROR_MALFORMED = "malformed"
 ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_INVALID_FIELD = "invalid_field"
+ERROR_FORBIDDEN = "forbidden"
+ERROR_NOT_FOUND = "not_found"
 
 # Channel-layer event types (``sessions_live.x`` is handled by ``sessions_live_x``).
 EVENT_ACTIVE = "sessions_live.active"
@@ -94,8 +97,8 @@ class FrameError(Exception):
         return {"type": "error", "code": self.code, "message": self.message}
 
 
-def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientFrame:
-    """Decode one frame from a tab, or raise :class:`FrameError` saying why not."""
+def decode_object(text: str | None, binary: bytes | None = None) -> dict[str, Any]:
+    """A frame as a JSON object, or :class:`FrameError` with the close code that refuses it."""
     if binary is not None or text is None:
         raise FrameError(ERROR_MALFORMED, "Binary frames are not accepted.", CLOSE_MALFORMED)
     if len(text.encode()) > MAX_FRAME_BYTES:
@@ -110,9 +113,19 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
         ) from None
     if not isinstance(data, dict):
         raise FrameError(ERROR_MALFORMED, "A frame must be a JSON object.", CLOSE_MALFORMED)
+    return data
+
+
+def _unknown(frame_type: Any) -> FrameError:
+    return FrameError(ERROR_UNKNOWN_TYPE, f"Unknown frame type {str(frame_type)[:40]!r}.")
+
+
+def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientFrame:
+    """Decode one frame from a tab, or raise :class:`FrameError` saying why not."""
+    data = decode_object(text, binary)
     frame_type = data.get("type")
     if frame_type not in CLIENT_FRAME_TYPES:
-        raise FrameError(ERROR_UNKNOWN_TYPE, f"Unknown frame type {str(frame_type)[:40]!r}.")
+        raise _unknown(frame_type)
     if frame_type != "activity":
         return ClientFrame(type=frame_type)
     idle = data.get("idle")
@@ -121,6 +134,28 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
     ):
         raise FrameError(ERROR_INVALID_FIELD, "'idle' must be a number of seconds.")
     return ClientFrame(type="activity", idle=None if idle is None else float(idle))
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardFrame:
+    type: Literal["end", "end_user"]
+    target: str  # a row id for `end`, a user id for `end_user`
+
+
+def parse_dashboard_frame(text: str | None, binary: bytes | None = None) -> DashboardFrame:
+    """Decode one frame from a dashboard: ``end`` (``id``) or ``end_user`` (``user_id``)."""
+    data = decode_object(text, binary)
+    frame_type = data.get("type")
+    if frame_type == "end":
+        field = "id"
+    elif frame_type == "end_user":
+        field = "user_id"
+    else:
+        raise _unknown(frame_type)
+    value = data.get(field)
+    if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+        raise FrameError(ERROR_INVALID_FIELD, f"'{field}' must be a string or an integer.")
+    return DashboardFrame(type=frame_type, target=str(value)[:64])
 
 
 def encode(frame: ServerFrame) -> str:

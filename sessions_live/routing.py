@@ -5,9 +5,15 @@ from __future__ import annotations
 from django.urls import path
 
 from .consumers import SessionConsumer
-from .protocol import TAB_SOCKET_PATH
+from .dashboard_consumer import DashboardConsumer
+from .protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
 
 websocket_urlpatterns = [
     # django-stubs types path() for HTTP views only; Channels routes ASGI apps with it.
     path(TAB_SOCKET_PATH, SessionConsumer.as_asgi(), name="sessions_live"),  # type: ignore[arg-type]
+    path(
+        DASHBOARD_SOCKET_PATH,
+        DashboardConsumer.as_asgi(),  # type: ignore[arg-type]
+        name="sessions_live_dashboard",
+    ),
 ]

@@ -64,6 +64,7 @@ def start(
             "user_agent": user_agent[:USER_AGENT_MAX],
             "started": moment,
             "last_activity": moment,
+            "changed": moment,
         },
     )
     return live
@@ -147,12 +148,13 @@ def add_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
         channel_name=channel_name,
         defaults={"session_id": live_id, "opened": moment, "seen": moment},
     )
-    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment)
+    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
 def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
     LiveTab.objects.filter(channel_name=channel_name).delete()
-    LiveSession.objects.filter(pk=live_id).update(tabs_seen=to_datetime(now))
+    moment = to_datetime(now)
+    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
 def refresh_tabs(channel_names: list[str], now: float) -> None:
@@ -168,7 +170,8 @@ def prune_tabs(stale_before: float, now: float) -> int:
     if not session_ids:
         return 0
     deleted, _ = stale.delete()
-    LiveSession.objects.filter(pk__in=session_ids).update(tabs_seen=to_datetime(now))
+    moment = to_datetime(now)
+    LiveSession.objects.filter(pk__in=session_ids).update(tabs_seen=moment, changed=moment)
     return deleted
 
 
@@ -195,3 +198,15 @@ def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
             (live, EndReason.CLOSED.value) for live in closed[:limit] if live.pk not in seen
         )
     return found
+
+
+def mark_changed(live_id: uuid.UUID, now: float) -> None:
+    """Tell the dashboard a session's shown state changed without a write of its own
+    (it entered its warning period)."""
+    LiveSession.objects.filter(pk=live_id).update(changed=to_datetime(now))
+
+
+def delete_ended_before(cutoff: float) -> int:
+    """Forget ended sessions older than the retention period (the audit trail's end)."""
+    deleted, _ = LiveSession.objects.filter(ended__lt=to_datetime(cutoff)).delete()
+    return deleted

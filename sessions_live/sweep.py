@@ -31,6 +31,7 @@ TAB_STALE_AFTER = 20.0
 class SweepResult:
     ended: int = 0
     pruned: int = 0
+    forgotten: int = 0  # ended sessions past the retention period, deleted
 
 
 class Presence:
@@ -57,6 +58,7 @@ def sweep_once(now: float) -> SweepResult:
     for live, reason in store.due(now):
         if lifecycle.end_session(live, reason, now=now):
             result.ended += 1
+    result.forgotten = store.delete_ended_before(now - float(get_settings().RETENTION))
     return result
 
 

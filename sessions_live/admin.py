@@ -1,0 +1,113 @@
+"""The live-sessions dashboard inside the Django admin, and its two actions over HTTP."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from . import dashboard
+from .dashboard_consumer import end
+from .models import LiveSession
+from .protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
+
+logger = logging.getLogger(__name__)
+
+
+if TYPE_CHECKING:
+    ModelAdmin = admin.ModelAdmin[LiveSession]
+else:  # ModelAdmin is generic for type checkers only
+    ModelAdmin = admin.ModelAdmin
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(ModelAdmin):
+    """No add, change or delete: the changelist is the live dashboard."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def get_urls(self) -> list[URLPattern]:
+        end_view = self.admin_site.admin_view(require_POST(self.end_view))
+        return [
+            path("end/", end_view, name="sessions_live_livesession_end"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        if not dashboard.can_view(request.user):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Live sessions"),
+            "opts": self.model._meta,
+            "can_end": dashboard.can_end(request.user),
+            "config": {"socket": "/" + DASHBOARD_SOCKET_PATH, "strings": dashboard_strings()},
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/sessions_live/dashboard.html", context)
+
+    def end_view(self, request: HttpRequest) -> HttpResponse:
+        """POST ``id`` (one session) or ``user_id`` (all of a user's): the CSRF-protected twin
+        of the dashboard socket's ``end`` and ``end_user`` frames."""
+        user = request.user
+        if not dashboard.can_end(user):
+            logger.warning("sessions_live: %s may not end sessions (HTTP)", user.get_username())
+            raise PermissionDenied
+        if request.POST.get("user_id"):
+            frame = DashboardFrame(type="end_user", target=request.POST["user_id"])
+        else:
+            frame = DashboardFrame(type="end", target=request.POST.get("id", ""))
+        if end(frame, user, time.time()):
+            self.message_user(request, _("The session was ended."), messages.SUCCESS)
+        else:
+            self.message_user(request, _("No such live session."), messages.WARNING)
+        target = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+            target = reverse("admin:sessions_live_livesession_changelist")
+        return HttpResponseRedirect(target)
+
+
+def dashboard_strings() -> dict[str, Any]:
+    """Every string the dashboard script shows, translated here."""
+    return {
+        "states": {
+            "active": _("active"),
+            "warning": _("warning"),
+            "idle": _("no tab open"),
+            "ended": _("ended"),
+        },
+        "reasons": {
+            "idle": _("inactivity"),
+            "absolute": _("maximum age"),
+            "terminated": _("ended by staff"),
+            "logout": _("signed out"),
+            "closed": _("all tabs closed"),
+        },
+        "endedBy": _("by %(user)s"),
+        "end": _("End session"),
+        "endUser": _("End all of this user's sessions"),
+        "confirmEnd": _("End this session of %(user)s? Their tabs go to the login page."),
+        "confirmEndUser": _("End every session of %(user)s?"),
+        "connected": _("Live"),
+        "reconnecting": _("Connection lost. Reconnecting…"),
+        "forbidden": _("You may not do that."),
+        "none": _("No sessions match."),
+    }

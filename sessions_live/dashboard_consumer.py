@@ -1,0 +1,164 @@
+"""The staff dashboard's socket: a snapshot on connect, then coalesced changes.
+
+Changes are read from the store (every write marks its row ``changed``) once per
+``DASHBOARD_INTERVAL``, so a dashboard gets at most one frame per interval however busy the
+site is, and sees sessions of every process without a push to lose.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from . import dashboard, lifecycle
+from .conf import get_settings
+from .dashboard import SessionRow
+from .models import EndReason
+from .protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_NOT_AUTHENTICATED,
+    CLOSE_TOO_MANY,
+    ERROR_FORBIDDEN,
+    ERROR_NOT_FOUND,
+    DashboardFrame,
+    FrameError,
+    FrameRate,
+    parse_dashboard_frame,
+)
+from .sweep import sweeper
+
+logger = logging.getLogger(__name__)
+
+#: Seconds of overlap when asking for rows changed since the last look: writers stamp rows
+#: with their own clock, which may lag this one a little.
+CHANGE_OVERLAP = 2.0
+#: Seconds between two checks for rows deleted after the retention period.
+REMOVAL_CHECK_INTERVAL = 30.0
+
+
+class DashboardConsumer(AsyncWebsocketConsumer):
+    def __init__(self, *args: Any, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.clock = clock
+        self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
+        self.follower: asyncio.Task[None] | None = None
+        self.rate = FrameRate()
+
+    async def connect(self) -> None:
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
+        if not await database_sync_to_async(dashboard.can_view)(user):
+            logger.warning("sessions_live: %s may not watch the dashboard", user.get_username())
+            await self.send_json(FrameError(ERROR_FORBIDDEN, "Not allowed.").frame())
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        sweeper.ensure_started()
+        now = self.clock()
+        rows = await database_sync_to_async(dashboard.snapshot)(now)
+        self.rows = {row["id"]: row for row in rows}
+        can_end = await database_sync_to_async(dashboard.can_end)(user)
+        await self.send_json(
+            {
+                "type": "snapshot",
+                "sessions": rows,
+                "totals": dashboard.totals(rows),
+                "can_end": can_end,
+            }
+        )
+        self.follower = asyncio.get_running_loop().create_task(self.follow(now))
+
+    async def disconnect(self, code: int) -> None:
+        if self.follower is not None:
+            self.follower.cancel()
+
+    async def follow(self, since: float) -> None:
+        removal_checked = since
+        while True:
+            await asyncio.sleep(float(get_settings().DASHBOARD_INTERVAL))
+            try:
+                now = self.clock()
+                removed: list[str] = []
+                if now - removal_checked >= REMOVAL_CHECK_INTERVAL:
+                    removed = await self.removed_rows()
+                    removal_checked = now
+                changed = await database_sync_to_async(dashboard.changed_since)(
+                    since - CHANGE_OVERLAP, now
+                )
+                since = now
+                await self.send_changes(changed, removed)
+            except Exception:
+                logger.exception("sessions_live: could not update a dashboard")
+
+    async def removed_rows(self) -> list[str]:
+        known = set(self.rows)
+        existing = await database_sync_to_async(dashboard.existing_ids)(known)
+        return sorted(known - existing)
+
+    async def send_changes(self, changed: list[SessionRow], removed: list[str]) -> None:
+        """Send what differs from what this dashboard has; nothing if nothing does."""
+        fresh = [row for row in changed if not dashboard.same(self.rows.get(row["id"]), row)]
+        for row_id in removed:
+            self.rows.pop(row_id, None)
+        if not fresh and not removed:
+            return
+        self.rows.update((row["id"], row) for row in fresh)
+        await self.send_json(
+            {
+                "type": "changes",
+                "sessions": fresh,
+                "removed": removed,
+                "totals": dashboard.totals(list(self.rows.values())),
+            }
+        )
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.rate.allow(time.monotonic()):
+            await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
+            return
+        try:
+            frame = parse_dashboard_frame(text_data, bytes_data)
+        except FrameError as error:
+            await self.refuse(error)
+            return
+        user: Any = self.scope["user"]
+        if not await database_sync_to_async(dashboard.can_end)(user):
+            logger.warning(
+                "sessions_live: %s may not end sessions (refused %s %s)",
+                user.get_username(),
+                frame.type,
+                frame.target,
+            )
+            await self.refuse(FrameError(ERROR_FORBIDDEN, "You may not end sessions."))
+            return
+        if not await database_sync_to_async(end)(frame, user, self.clock()):
+            await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
+
+    async def refuse(self, error: FrameError) -> None:
+        await self.send_json(error.frame())
+        if error.close_code is not None:
+            await self.close(code=error.close_code)
+
+    async def send_json(self, data: Any) -> None:
+        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+
+
+def end(frame: DashboardFrame, staff: Any, now: float) -> bool:
+    """End what a dashboard frame names, as ``staff``; False if it names no live session."""
+    if frame.type == "end":
+        live = dashboard.find(frame.target)
+        targets = [live] if live is not None and live.ended is None else []
+    else:
+        targets = dashboard.sessions_of(frame.target)
+    for live in targets:
+        lifecycle.end_session(live, EndReason.TERMINATED, now=now, by=staff)
+    return bool(targets)

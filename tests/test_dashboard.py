@@ -1,0 +1,264 @@
+"""The dashboard socket: who may watch and act, the snapshot, coalesced changes, ending."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from sessions_live.models import LiveSession
+from sessions_live.routing import websocket_urlpatterns
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("layer", "stop_sweeper"),
+]
+
+APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+BOARD = "/ws/sessions-live/dashboard/"
+TAB = "/ws/sessions-live/"
+
+_open: list[WebsocketCommunicator] = []
+
+
+@pytest.fixture(autouse=True)
+async def _close_sockets() -> AsyncIterator[None]:
+    yield
+    while _open:
+        with contextlib.suppress(Exception):
+            await _open.pop().disconnect()
+
+
+@pytest.fixture(autouse=True)
+def _fast_dashboard(timeouts: Callable[..., None]) -> None:
+    timeouts(DASHBOARD_INTERVAL=0.2)
+
+
+async def connect(client: Client | None, path: str = BOARD) -> WebsocketCommunicator:
+    headers = []
+    if client is not None:
+        key = await sync_to_async(lambda: client.session.session_key)()
+        headers.append((b"cookie", f"sessionid={key}".encode()))
+    socket = WebsocketCommunicator(APP, path, headers=headers)
+    _open.append(socket)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def frame(socket: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+    output = await socket.receive_output(timeout)
+    assert output["type"] == "websocket.send", output
+    data: dict[str, Any] = json.loads(output["text"])
+    return data
+
+
+async def closed_with(socket: WebsocketCommunicator) -> int:
+    while (output := await socket.receive_output(3))["type"] == "websocket.send":
+        pass
+    code: int = output["code"]
+    return code
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., Any]) -> Callable[..., Client]:
+    """A signed-in client for a user with the given flags and sessions_live permissions."""
+
+    def sign_in(
+        username: str, *perms: str, is_staff: bool = True, is_superuser: bool = False
+    ) -> Client:
+        user = make_user(username, is_staff=is_staff, is_superuser=is_superuser)
+        for codename in perms:
+            user.user_permissions.add(
+                Permission.objects.get(content_type__app_label="sessions_live", codename=codename)
+            )
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def astaff(staff: Callable[..., Client]) -> Callable[..., Any]:
+    return sync_to_async(staff)
+
+
+async def test_anonymous_is_refused_with_4401(db: None) -> None:
+    socket = await connect(None)
+    assert await closed_with(socket) == 4401
+
+
+@pytest.mark.parametrize(
+    ("perms", "flags"),
+    [
+        ((), {"is_staff": False}),  # a signed-in user who is not staff
+        ((), {}),  # staff without the permission
+        (("view_livesession",), {"is_staff": False}),  # the permission without staff
+    ],
+)
+async def test_without_view_permission_no_data_is_sent(
+    astaff: Callable[..., Any], perms: tuple[str, ...], flags: dict[str, Any]
+) -> None:
+    socket = await connect(await astaff("mallory", *perms, **flags))
+    message = await frame(socket)
+    assert message == {"type": "error", "code": "forbidden", "message": "Not allowed."}
+    assert await closed_with(socket) == 4403
+
+
+async def test_snapshot_lists_sessions_by_opaque_id_with_totals(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any]
+) -> None:
+    user = await asigned_in("alice")
+    tab = await connect(user, TAB)
+    assert (await frame(tab))["type"] == "hello"
+    board = await connect(await astaff("viewer", "view_livesession"))
+    snapshot = await frame(board)
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["can_end"] is False
+    rows = {row["user"]["username"]: row for row in snapshot["sessions"]}
+    alice = rows["alice"]
+    live = await LiveSession.objects.aget(user__username="alice")
+    assert alice["id"] == live.pk.hex
+    assert alice["state"] == "active"
+    assert alice["tabs"] == 1
+    assert alice["user"]["url"] is None  # the test project has no admin URLs
+    key = await sync_to_async(lambda: user.session.session_key)()
+    assert key not in json.dumps(snapshot)
+    assert live.key_hash not in json.dumps(snapshot)
+    assert snapshot["totals"] == {"sessions": 2, "tabs": 1, "warning": 0}
+
+
+async def test_changes_follow_tabs_and_are_coalesced(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any]
+) -> None:
+    board = await connect(await astaff("viewer", "view_livesession"))
+    assert (await frame(board))["type"] == "snapshot"
+    user = await asigned_in("alice")
+    tabs = [await connect(user, TAB) for _ in range(3)]
+    for tab in tabs:
+        assert (await frame(tab))["type"] == "hello"
+    # Three tabs opened within one interval arrive as one frame, or very few.
+    seen: list[dict[str, Any]] = []
+    while not await board.receive_nothing(0.6):
+        seen.append(await frame(board))
+    assert 1 <= len(seen) <= 3
+    last = {row["user"]["username"]: row for change in seen for row in change["sessions"]}
+    assert last["alice"]["tabs"] == 3
+    assert seen[-1]["totals"]["tabs"] == 3
+    await tabs[0].disconnect()
+    change = await frame(board)
+    assert [row["tabs"] for row in change["sessions"]] == [2]
+
+
+async def test_a_warning_turns_the_rows_state(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(WARN_AFTER=0.5, EXPIRE_AFTER=30, ACTIVITY_INTERVAL=0.1)
+    board = await connect(await astaff("viewer", "view_livesession"))
+    await frame(board)
+    tab = await connect(await asigned_in("alice"), TAB)
+    assert (await frame(tab))["type"] == "hello"
+    assert (await frame(tab))["type"] == "warning"
+    states: list[str] = []
+    while "warning" not in states:
+        change = await frame(board)
+        states += [row["state"] for row in change["sessions"] if row["user"]["username"] == "alice"]
+    assert change["totals"]["warning"] == 1
+
+
+async def test_view_only_staff_cannot_end(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    await asigned_in("alice")
+    board = await connect(await astaff("viewer", "view_livesession"))
+    row = (await frame(board))["sessions"][0]
+    await board.send_json_to({"type": "end", "id": row["id"]})
+    assert await frame(board) == {
+        "type": "error",
+        "code": "forbidden",
+        "message": "You may not end sessions.",
+    }
+    assert "viewer may not end sessions" in caplog.text
+    assert await LiveSession.objects.filter(ended__isnull=False).acount() == 0
+
+
+@pytest.mark.parametrize("who", ["with_permission", "superuser"])
+async def test_ending_a_session_signs_its_tabs_out_and_records_who(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any], who: str
+) -> None:
+    user = await asigned_in("alice")
+    tab = await connect(user, TAB)
+    assert (await frame(tab))["type"] == "hello"
+    if who == "superuser":
+        admin = await astaff("root", is_superuser=True)
+    else:
+        admin = await astaff("boss", "view_livesession", "end_livesession")
+    board = await connect(admin)
+    snapshot = await frame(board)
+    assert snapshot["can_end"] is True
+    alice = next(r for r in snapshot["sessions"] if r["user"]["username"] == "alice")
+    await board.send_json_to({"type": "end", "id": alice["id"]})
+    assert await frame(tab) == {
+        "type": "expired",
+        "reason": "terminated",
+        "redirect": "/login/?signed_out=terminated",
+    }
+    change = await frame(board)
+    ended = next(r for r in change["sessions"] if r["id"] == alice["id"])
+    assert ended["state"] == "ended"
+    assert ended["end_reason"] == "terminated"
+    assert ended["ended_by"]["username"] == ("root" if who == "superuser" else "boss")
+    # The old cookie is refused on HTTP too.
+    response = await sync_to_async(user.get)("/page/", headers={"accept": "text/html"})
+    assert response["Location"].startswith("/login/?signed_out=terminated")
+
+
+async def test_end_user_ends_every_session_of_that_user(
+    astaff: Callable[..., Any], make_user: Callable[..., Any]
+) -> None:
+    alice = await sync_to_async(make_user)("alice")
+    for _ in range(2):  # signed in on two devices
+        await sync_to_async(Client().force_login)(alice)
+    board = await connect(await astaff("boss", "view_livesession", "end_livesession"))
+    await frame(board)
+    await board.send_json_to({"type": "end_user", "user_id": alice.pk})
+    change = await frame(board)
+    ended = [r for r in change["sessions"] if r["user"]["username"] == "alice"]
+    assert [r["state"] for r in ended] == ["ended", "ended"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "code"),
+    [
+        ({"type": "end", "id": "not-a-uuid"}, "not_found"),
+        ({"type": "end", "id": "0" * 32}, "not_found"),
+        ({"type": "end_user", "user_id": "nobody"}, "not_found"),
+        ({"type": "end", "id": None}, "invalid_field"),
+        ({"type": "dance"}, "unknown_type"),
+    ],
+)
+async def test_bad_dashboard_frames_get_an_error(
+    astaff: Callable[..., Any], payload: dict[str, Any], code: str
+) -> None:
+    board = await connect(await astaff("boss", "view_livesession", "end_livesession"))
+    await frame(board)
+    await board.send_json_to(payload)
+    message = await frame(board)
+    assert (message["type"], message["code"]) == ("error", code)
+
+
+async def test_malformed_dashboard_frame_closes_with_4400(astaff: Callable[..., Any]) -> None:
+    board = await connect(await astaff("boss", "view_livesession", "end_livesession"))
+    await frame(board)
+    await board.send_to(text_data="{nope")
+    assert await closed_with(board) == 4400
