@@ -7,6 +7,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -75,6 +76,8 @@ class LiveSessionAdmin(ModelAdmin):
             frame = DashboardFrame(type="end_user", target=request.POST["user_id"])
         else:
             frame = DashboardFrame(type="end", target=request.POST.get("id", ""))
+        if request.POST.get("confirm") != "yes":
+            return self.confirm_end(request, frame)
         if end(frame, user, time.time()):
             self.message_user(request, _("The session was ended."), messages.SUCCESS)
         else:
@@ -83,6 +86,31 @@ class LiveSessionAdmin(ModelAdmin):
         if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
             target = reverse("admin:sessions_live_livesession_changelist")
         return HttpResponseRedirect(target)
+
+    def confirm_end(self, request: HttpRequest, frame: DashboardFrame) -> HttpResponse:
+        """Ask first, the way the admin asks before a deletion."""
+        if frame.type == "end_user":
+            targets = dashboard.sessions_of(frame.target)
+        else:
+            found = dashboard.find(frame.target)
+            targets = [found] if found is not None and found.ended is None else []
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("End live sessions?"),
+            "opts": self.model._meta,
+            "targets": targets,
+            "fields": {k: v for k, v in request.POST.items() if k in ("id", "user_id", "next")},
+        }
+        return TemplateResponse(request, "admin/sessions_live/confirm_end.html", context)
+
+
+def show_on_user_page(site: admin.AdminSite) -> None:
+    """Put "End all live sessions" on the user's change page, unless its admin has a
+    change-form template of its own."""
+    user_admin = site._registry.get(get_user_model())
+    if user_admin is not None and user_admin.change_form_template is None:
+        # An instance attribute, for this site's user admin only.
+        user_admin.change_form_template = "admin/sessions_live/user_change_form.html"  # type: ignore[misc]
 
 
 def dashboard_strings() -> dict[str, Any]:

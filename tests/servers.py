@@ -41,6 +41,16 @@ class Demo:
     def ws_url(self) -> str:
         return f"ws://{self.host}:{self.port}/ws/sessions-live/"
 
+    def create_user(self, username: str, password: str) -> None:
+        """A plain user, not validated (so a test can give it a name with markup)."""
+        code = (
+            "import os; from django.contrib.auth import get_user_model; "
+            "get_user_model().objects.create_user("
+            "os.environ['NEW_USERNAME'], password=os.environ['NEW_PASSWORD'])"
+        )
+        env = {**self.process.env, "NEW_USERNAME": username, "NEW_PASSWORD": password}
+        manage(env, "shell", "-c", code)
+
 
 def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     env = {

@@ -163,6 +163,8 @@ async def test_logout_button_sends_every_tab_to_login(demo: Demo) -> None:
         status, headers = await asyncio.to_thread(browser.post, "/logout", {}, "/")
         assert (status, headers["Location"]) == (302, "/login")
         expired = await next_frame(ws)
+        if expired["type"] == "active":  # the page the form was on counted as activity
+            expired = await next_frame(ws)
         assert (expired["type"], expired["reason"]) == ("expired", "logout")
         assert await close_code(ws) == 4401
 

@@ -131,7 +131,7 @@ async def test_snapshot_lists_sessions_by_opaque_id_with_totals(
     assert alice["id"] == live.pk.hex
     assert alice["state"] == "active"
     assert alice["tabs"] == 1
-    assert alice["user"]["url"] is None  # the test project has no admin URLs
+    assert alice["user"]["url"] == f"/admin/auth/user/{alice['user']['id']}/change/"
     key = await sync_to_async(lambda: user.session.session_key)()
     assert key not in json.dumps(snapshot)
     assert live.key_hash not in json.dumps(snapshot)

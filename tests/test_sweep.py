@@ -128,3 +128,17 @@ async def test_in_process_sweeper_ends_due_sessions_on_its_own(
             break
         await asyncio.sleep(0.05)
     assert live.end_reason == "idle"
+
+
+def test_ended_sessions_are_forgotten_after_the_retention(
+    signed_in: SignIn, timeouts: Callable[..., None]
+) -> None:
+    timeouts(RETENTION=3600)
+    kept, gone = signed_in("kept"), signed_in("gone")
+    for client in (kept, gone):
+        client.post("/logout/")
+    LiveSession.objects.filter(user__username="gone").update(
+        ended=store.to_datetime(time.time() - 3601)
+    )
+    assert sweep_once(time.time()).forgotten == 1
+    assert list(LiveSession.objects.values_list("user__username", flat=True)) == ["kept"]

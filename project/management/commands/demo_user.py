@@ -19,6 +19,7 @@ class Command(BaseCommand):
         password = secrets.token_urlsafe(12)
         user, _ = get_user_model().objects.get_or_create(username=username)
         user.set_password(password)
-        user.is_staff = True
+        # The demo's user runs the admin's live-sessions dashboard too.
+        user.is_staff = user.is_superuser = True
         user.save()
         self.stdout.write(f"Demo user: {username}  password: {password}")
