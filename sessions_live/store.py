@@ -106,7 +106,7 @@ def touch(live_id: uuid.UUID, at: float, now: float) -> bool:
     ``last_activity`` only moves forward, so a slow request cannot overwrite newer activity.
     """
     updated = LiveSession.objects.filter(_within_deadline(now), pk=live_id).update(
-        last_activity=Greatest("last_activity", to_datetime(at))
+        last_activity=Greatest("last_activity", to_datetime(at)), changed=to_datetime(now)
     )
     return updated == 1
 
@@ -138,7 +138,7 @@ def claim_end(
     """
     updated = LiveSession.objects.filter(
         _past_deadline(reason, now), pk=live_id, ended__isnull=True
-    ).update(ended=to_datetime(now), end_reason=reason, ended_by=by)
+    ).update(ended=to_datetime(now), end_reason=reason, ended_by=by, changed=to_datetime(now))
     return updated == 1
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -15,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Permission
 from django.test import Client
 
+from sessions_live import store
 from sessions_live.models import LiveSession
 from sessions_live.routing import websocket_urlpatterns
 
@@ -262,3 +265,22 @@ async def test_malformed_dashboard_frame_closes_with_4400(astaff: Callable[..., 
     await frame(board)
     await board.send_to(text_data="{nope")
     assert await closed_with(board) == 4400
+
+
+async def test_every_write_reaches_the_dashboard_not_only_recent_rows(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any]
+) -> None:
+    alice = await asigned_in("alice")  # signed in, no tab open
+    long_ago = store.to_datetime(time.time() - 60)  # well outside the re-read overlap
+    await LiveSession.objects.filter(user__username="alice").aupdate(
+        changed=long_ago, last_activity=long_ago
+    )
+    board = await connect(await astaff("boss", "view_livesession", "end_livesession"))
+    row = next(r for r in (await frame(board))["sessions"] if r["user"]["username"] == "alice")
+    await asyncio.sleep(0.3)
+    await sync_to_async(alice.get)("/page/")  # HTTP activity moves the row's last activity
+    moved = await frame(board)
+    assert [r["last_activity"] > row["last_activity"] for r in moved["sessions"]] == [True]
+    await board.send_json_to({"type": "end", "id": row["id"]})
+    ended = await frame(board)
+    assert [(r["id"], r["state"]) for r in ended["sessions"]] == [(row["id"], "ended")]
