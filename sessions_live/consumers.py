@@ -38,6 +38,8 @@ from .sweep import presence, sweeper
 logger = logging.getLogger(__name__)
 
 CLOSE_SERVER_ERROR = 1011
+#: Seconds: a tab re-reads the store at least this often, whatever its next deadline.
+RECHECK_INTERVAL = 30.0
 
 
 class SessionConsumer(AsyncWebsocketConsumer):
@@ -104,6 +106,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
         await self.apply(status)
 
     async def disconnect(self, code: int) -> None:
+        self.ended = True  # nothing may schedule a timer or send from here on
         self.cancel_timer()
         if self.live is None or self.channel_name not in presence.channel_names:
             return
@@ -221,19 +224,23 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.schedule(status)
 
     def schedule(self, status: policy.Status) -> None:
+        """Wake at the next deadline, or sooner to re-read the store (a lost push of another
+        tab's logout or a staff ending is noticed within RECHECK_INTERVAL)."""
         self.cancel_timer()
         delay = status.next_deadline_in
         if delay is not None and not self.ended:
+            delay = min(delay, RECHECK_INTERVAL)
             self.timer = asyncio.get_running_loop().create_task(self.wake_after(delay))
 
     def cancel_timer(self) -> None:
+        """Cancel the pending timer (not the running one: it is the caller, and it stops by
+        itself once it has scheduled its successor or seen ``ended``)."""
         if self.timer is not None and self.timer is not asyncio.current_task():
             self.timer.cancel()
         self.timer = None
 
     async def wake_after(self, delay: float) -> None:
         await asyncio.sleep(delay)
-        self.timer = None
         try:
             await self.check()
         except Exception:
@@ -243,6 +250,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def check(self) -> None:
         """Re-read the store and act on what it says now."""
         assert self.live is not None
+        if self.ended:
+            return
         live = await database_sync_to_async(store.get)(self.live.pk)
         if live is None or live.ended is not None:
             await self.finish(live.end_reason if live is not None else "ended")

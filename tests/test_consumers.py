@@ -17,6 +17,7 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
 
+from sessions_live import store
 from sessions_live.models import LiveSession
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.routing import websocket_urlpatterns
@@ -321,3 +322,27 @@ async def test_session_ended_elsewhere_is_refused_with_its_reason(
         "redirect": "/login/?signed_out=idle",
     }
     assert await closed_with(tab) == 4401
+
+
+async def test_no_timer_survives_a_disconnect_during_a_check(
+    asigned_in: Callable[..., Any],
+    timeouts: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    timeouts(WARN_AFTER=0.5, EXPIRE_AFTER=3)
+    slow_reads: list[float] = []
+    real_get = store.get
+
+    def slow_get(pk: Any) -> Any:
+        slow_reads.append(time.time())
+        time.sleep(0.3)
+        return real_get(pk)
+
+    monkeypatch.setattr(store, "get", slow_get)
+    tab = await hello(await asigned_in())
+    await asyncio.sleep(0.6)  # the timer woke at 0.5 s and is inside the slow read
+    assert slow_reads
+    await tab.disconnect()
+    await asyncio.sleep(0.5)
+    timers = [t for t in asyncio.all_tasks() if "wake_after" in repr(t.get_coro())]
+    assert timers == []
