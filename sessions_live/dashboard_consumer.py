@@ -16,8 +16,9 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
 
-from . import dashboard, lifecycle
+from . import dashboard, lifecycle, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
 from .models import EndReason
@@ -81,11 +82,32 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         if self.follower is not None:
             self.follower.cancel()
 
+    def access(self) -> tuple[int | None, Any]:
+        """(None, the user freshly loaded) while this dashboard may go on, else (close code,
+        None): its own session must still be live, and its user still allowed."""
+        session = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        live = store.find(key) if key else None
+        if (
+            live is None
+            or live.ended is not None
+            or store.status(live, self.clock()).state is policy.State.EXPIRED
+        ):
+            return CLOSE_NOT_AUTHENTICATED, None
+        user = get_user_model().objects.filter(pk=live.user_id).first()
+        if user is None or not dashboard.can_view(user):
+            return CLOSE_FORBIDDEN, None
+        return None, user
+
     async def follow(self, since: float) -> None:
         removal_checked = since
         while True:
             await asyncio.sleep(float(get_settings().DASHBOARD_INTERVAL))
             try:
+                refused, _ = await database_sync_to_async(self.access)()
+                if refused is not None:
+                    await self.close(code=refused)
+                    return
                 now = self.clock()
                 removed: list[str] = []
                 if now - removal_checked >= REMOVAL_CHECK_INTERVAL:
@@ -130,7 +152,10 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         except FrameError as error:
             await self.refuse(error)
             return
-        user: Any = self.scope["user"]
+        refused, user = await database_sync_to_async(self.access)()
+        if refused is not None:
+            await self.close(code=refused)
+            return
         if not await database_sync_to_async(dashboard.can_end)(user):
             logger.warning(
                 "sessions_live: %s may not end sessions (refused %s %s)",

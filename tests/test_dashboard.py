@@ -284,3 +284,18 @@ async def test_every_write_reaches_the_dashboard_not_only_recent_rows(
     await board.send_json_to({"type": "end", "id": row["id"]})
     ended = await frame(board)
     assert [(r["id"], r["state"]) for r in ended["sessions"]] == [(row["id"], "ended")]
+
+
+async def test_dashboard_closes_when_its_own_session_ends(astaff: Callable[..., Any]) -> None:
+    boss = await astaff("boss", "view_livesession", "end_livesession")
+    board = await connect(boss)
+    await frame(board)
+    await sync_to_async(boss.post)("/logout/")
+    assert await closed_with(board) == 4401
+
+
+async def test_dashboard_closes_when_permission_is_revoked(astaff: Callable[..., Any]) -> None:
+    board = await connect(await astaff("viewer", "view_livesession"))
+    await frame(board)
+    await Permission.objects.filter(codename="view_livesession").adelete()
+    assert await closed_with(board) == 4403
