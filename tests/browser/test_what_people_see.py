@@ -216,3 +216,14 @@ def test_a_restarted_server_keeps_the_deadline(browser: Browser, patient_demo: D
     assert abs(deadline_after - deadline_before) < 250  # ms: the server kept it
     expect(dialog(page)).to_be_hidden()
     context.close()
+
+
+def test_sign_out_in_the_dialog_ends_the_session_everywhere(browser: Browser, demo: Demo) -> None:
+    a, b = two_tabs(browser, demo)
+    expect(dialog(a)).to_be_visible(timeout=4000)
+    dialog(a).get_by_role("button", name="Sign out").click()
+    for page in (a, b):
+        expect(page).to_have_url(re.compile(r"/login\?signed_out=logout"), timeout=1000)
+    a.goto(demo.url + "/personnel")  # the cookie no longer signs anyone in
+    expect(a).to_have_url(re.compile(r"/login\?next=/personnel"))
+    a.context.close()

@@ -4,7 +4,6 @@
 // Plain ES module, no dependency; the only global is window.sessionsLive.
 
 const MIN_DELAY = 250, BASE_DELAY = 500, MAX_DELAY = 30000; // ms, reconnect backoff
-const LOGOUT_FALLBACK = 3000; // ms to wait for `expired` after sending `logout`
 const CLOSE_NOT_AUTHENTICATED = 4401;
 const FRAME_TYPES = new Set(["hello", "active", "warning", "expired", "error"]);
 const INPUT_EVENTS = ["mousemove", "mousedown", "keydown", "wheel", "scroll", "touchstart", "pointerdown"];
@@ -96,6 +95,7 @@ export function start(config, doc = document) {
   let mode = null; // what the dialog shows: null (closed), "warning", "absolute" or "ended"
   let ended = false; // the local deadline passed and the server has not said otherwise yet
   let previousFocus = null, lastRemaining = null, pendingExtend = false, sayTimer = null;
+  let pendingLogout = false; // asked to sign out, not yet confirmed by the server
   let lastInput = -Infinity; // performance.now() of the latest input
   let reported = -Infinity; // the latest input the server was told of
   let windowTimer = null; // the activity throttle window
@@ -178,7 +178,8 @@ export function start(config, doc = document) {
       attempt = 0;
       if (finite(frame.activity_interval) > 0) interval = frame.activity_interval;
       resync(frame);
-      if (pendingExtend) extend();
+      if (pendingLogout) send({ type: "logout" });
+      else if (pendingExtend) extend();
       if (lastInput > reported && reportActivity() && windowTimer === null) openWindow();
     } else if (frame.type === "active") {
       resync(frame);
@@ -238,6 +239,7 @@ export function start(config, doc = document) {
   }
 
   function leaveEnded() {
+    if (pendingLogout) return; // stays hidden until the server confirms the sign-out
     ended = false;
     doc.documentElement.classList.remove("sessions-live-ended");
   }
@@ -296,10 +298,16 @@ export function start(config, doc = document) {
     if (pendingExtend && socket === null) reconnectNow(); // sent after the next hello
   }
 
+  // Signing out must end the session on the server: leaving for the login page while it may
+  // still be valid would leave it open (on a shared computer, for the next person). So the
+  // page hides at once and `logout` is sent, again after every reconnect, until the server
+  // answers `expired`. Once the deadline has passed ("ended"), the server refuses the
+  // session anyway, and the button simply leads to the login page.
   function logout() {
-    const toLogin = () => go(loginUrl, mode === "ended");
-    if (send({ type: "logout" })) win.setTimeout(() => finished || toLogin(), LOGOUT_FALLBACK);
-    else toLogin();
+    if (mode === "ended") return go(loginUrl, true);
+    pendingLogout = true;
+    doc.documentElement.classList.add("sessions-live-ended");
+    if (!send({ type: "logout" })) reconnectNow();
   }
 
   // "Stay signed in", or at the absolute limit "Continue": that only closes the dialog here,
