@@ -11,6 +11,8 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
 from .conf import KNOWN_KEYS, SETTING_NAME, get_settings, legacy_settings_in_use, user_settings
 
+#: The sweep refreshes this process's tabs; TAB_STALE_AFTER (20 s) must hold two refreshes.
+MAX_SWEEP_INTERVAL = 10
 MIDDLEWARE_PATH = "sessions_live.middleware.SessionsLiveMiddleware"
 AUTH_MIDDLEWARE_PATH = "django.contrib.auth.middleware.AuthenticationMiddleware"
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
@@ -49,6 +51,11 @@ W004_HINT = (
 )
 E009_MSG = "SESSIONS_LIVE['TRUSTED_PROXIES'] has entries that are not addresses: {entries}."
 E009_HINT = "Write addresses or networks, e.g. ['127.0.0.1', '10.0.0.0/8']."
+E010_MSG = "SESSIONS_LIVE['SWEEP_INTERVAL'] ({interval}) must be below {limit} seconds."
+E010_HINT = (
+    "The sweep also tells other processes this one's tabs are open; slower than that, they "
+    "are taken for tabs of a dead process."
+)
 E008_MSG = "SESSIONS_LIVE must be a dict."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
 
@@ -112,6 +119,14 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 E001_MSG.format(warn=conf.WARN_AFTER, expire=conf.EXPIRE_AFTER),
                 hint=E001_HINT,
                 id="sessions_live.E001",
+            )
+        )
+    if "SWEEP_INTERVAL" not in bad and conf.SWEEP_INTERVAL >= MAX_SWEEP_INTERVAL:
+        errors.append(
+            Error(
+                E010_MSG.format(interval=conf.SWEEP_INTERVAL, limit=MAX_SWEEP_INTERVAL),
+                hint=E010_HINT,
+                id="sessions_live.E010",
             )
         )
     if not bad & {"WARN_AFTER", "ACTIVITY_INTERVAL"} and conf.ACTIVITY_INTERVAL >= conf.WARN_AFTER:

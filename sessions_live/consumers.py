@@ -90,7 +90,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             lambda: self.channel_layer.group_add(live.group_name, self.channel_name)
         )
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, now)
-        presence.channel_names.add(self.channel_name)
+        presence.tabs[self.channel_name] = live.pk
         self.last_activity = store.to_epoch(live.last_activity)
         conf = get_settings()
         await self.send_frame(
@@ -108,9 +108,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.ended = True  # nothing may schedule a timer or send from here on
         self.cancel_timer()
-        if self.live is None or self.channel_name not in presence.channel_names:
+        if self.live is None or self.channel_name not in presence.tabs:
             return
-        presence.channel_names.discard(self.channel_name)
+        presence.tabs.pop(self.channel_name, None)
         try:
             group = self.live.group_name
             await push.with_retry(

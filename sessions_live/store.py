@@ -157,10 +157,28 @@ def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
     LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
-def refresh_tabs(channel_names: list[str], now: float) -> None:
-    """Mark this process's tabs as alive (one statement, however many tabs)."""
-    if channel_names:
-        LiveTab.objects.filter(channel_name__in=channel_names).update(seen=to_datetime(now))
+def refresh_tabs(tabs: dict[str, uuid.UUID], now: float) -> None:
+    """Mark this process's tabs (channel name to session id) as alive, in one statement.
+
+    An upsert: a tab that another process pruned while this one could not refresh it (a
+    stalled sweep, a database outage) comes back while its socket is still open.
+    """
+    if not tabs:
+        return
+    moment = to_datetime(now)
+    live_ids = set(
+        LiveSession.objects.filter(pk__in=set(tabs.values())).values_list("pk", flat=True)
+    )
+    LiveTab.objects.bulk_create(
+        [
+            LiveTab(session_id=live_id, channel_name=name, opened=moment, seen=moment)
+            for name, live_id in tabs.items()
+            if live_id in live_ids
+        ],
+        update_conflicts=True,
+        unique_fields=["channel_name"],
+        update_fields=["seen"],
+    )
 
 
 def prune_tabs(stale_before: float, now: float) -> int:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -38,12 +39,12 @@ class Presence:
     """The tabs this process holds, refreshed in the store so other processes trust them."""
 
     def __init__(self) -> None:
-        self.channel_names: set[str] = set()
+        self.tabs: dict[str, uuid.UUID] = {}  # channel name -> live session id
         self.refreshed = 0.0
 
     def refresh_if_due(self, now: float) -> None:
         if now - self.refreshed >= TAB_REFRESH_INTERVAL:
-            store.refresh_tabs(sorted(self.channel_names), now)
+            store.refresh_tabs(dict(self.tabs), now)
             self.refreshed = now
 
 

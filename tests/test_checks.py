@@ -178,3 +178,14 @@ def test_activity_interval_not_below_warn_after_is_w004(settings: Any) -> None:
             id="sessions_live.W004",
         )
     ]
+
+
+def test_sweep_too_slow_for_tab_presence_is_e010(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"SWEEP_INTERVAL": 10}
+    assert checks.check_settings() == [
+        Error(
+            checks.E010_MSG.format(interval=10, limit=10),
+            hint=checks.E010_HINT,
+            id="sessions_live.E010",
+        )
+    ]

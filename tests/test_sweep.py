@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -142,3 +143,15 @@ def test_ended_sessions_are_forgotten_after_the_retention(
     )
     assert sweep_once(time.time()).forgotten == 1
     assert list(LiveSession.objects.values_list("user__username", flat=True)) == ["kept"]
+
+
+def test_a_pruned_tab_whose_socket_is_open_comes_back(signed_in: SignIn) -> None:
+    client = signed_in()
+    live = live_of(client)
+    now = time.time()
+    store.add_tab(live.pk, "stalled-process-tab", now - TAB_STALE_AFTER - 1)
+    assert store.prune_tabs(now - TAB_STALE_AFTER, now) == 1  # another process pruned it
+    store.refresh_tabs({"stalled-process-tab": live.pk}, now)  # its own process recovers
+    assert list(LiveTab.objects.values_list("channel_name", flat=True)) == ["stalled-process-tab"]
+    store.refresh_tabs({"tab-of-a-deleted-session": uuid.uuid4()}, now)
+    assert LiveTab.objects.count() == 1
