@@ -79,7 +79,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         self.live, self.session_key = live, key
         if live.ended is not None:
-            await self.finish(live.end_reason or "ended")
+            await self.finish(live.end_reason or EndReason.TERMINATED)
             return
         now = self.clock()
         status = store.status(live, now)
@@ -254,7 +254,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
             return
         live = await database_sync_to_async(store.get)(self.live.pk)
         if live is None or live.ended is not None:
-            await self.finish(live.end_reason if live is not None else "ended")
+            # A record that vanished was deleted by someone: the protocol's word is terminated.
+            await self.finish(live.end_reason if live is not None else EndReason.TERMINATED)
             return
         self.live = live
         self.last_activity = max(self.last_activity, store.to_epoch(live.last_activity))
