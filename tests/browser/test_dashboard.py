@@ -64,14 +64,13 @@ def test_rows_appear_and_follow_tabs(
     wait_for_client(second)
     expect(alice.locator("td").nth(7)).to_have_text("2", timeout=1000)
     expect(board.locator('[data-total="tabs"]')).to_have_text(re.compile(r"[2-9]"))
-    board.screenshot(path=screenshots / "dashboard.png", full_page=True)
     second.close()
     expect(alice.locator("td").nth(7)).to_have_text("1", timeout=1000)
     context.close()
 
 
 def test_ending_a_session_sends_its_tabs_to_login(
-    browser: Browser, patient_demo: Demo, board: Page
+    browser: Browser, patient_demo: Demo, board: Page, screenshots: Path
 ) -> None:
     context = user_context(browser, patient_demo, "bob")
     tabs = [context.new_page(), context.new_page()]
@@ -93,6 +92,7 @@ def test_ending_a_session_sends_its_tabs_to_login(
     expect(bob.locator(".sessions-live-state")).to_have_text(
         f"ended (ended by staff) by {patient_demo.username}", timeout=1000
     )
+    board.screenshot(path=screenshots / "dashboard.png", full_page=True)  # several states
     context.close()
 
 
