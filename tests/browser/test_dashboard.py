@@ -111,3 +111,14 @@ def test_markup_from_users_shows_as_text(browser: Browser, patient_demo: Demo, b
     time.sleep(0.5)
     assert alerts == []
     context.close()
+
+
+def test_dashboard_says_when_it_lost_the_server_and_comes_back(
+    patient_demo: Demo, board: Page
+) -> None:
+    status = board.locator("[data-board-status]")
+    patient_demo.process.stop()
+    expect(status).to_have_text("Connection lost. Reconnecting…")
+    patient_demo.process.start()
+    expect(status).to_have_text("Live", timeout=35000)
+    expect(row_of(board, patient_demo.username).first).to_be_visible()
