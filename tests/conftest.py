@@ -11,7 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.signals import user_logged_out
 from django.test import Client
 from pytest_redis import factories
@@ -139,6 +139,21 @@ def signed_in(make_user: Callable[..., AbstractUser]) -> Callable[..., Client]:
     def sign_in(username: str = "alice") -> Client:
         client = Client()
         client.force_login(make_user(username))
+        return client
+
+    return sign_in
+
+
+@pytest.fixture
+def staff(make_user: Callable[..., AbstractUser]) -> Callable[..., Client]:
+    """A signed-in client for a user with these permissions (codenames) and flags."""
+
+    def sign_in(username: str, *perms: str, csrf: bool = False, **flags: Any) -> Client:
+        user = make_user(username, is_staff=flags.pop("is_staff", True), **flags)
+        for codename in perms:
+            user.user_permissions.add(Permission.objects.get(codename=codename))
+        client = Client(enforce_csrf_checks=csrf)
+        client.force_login(user)
         return client
 
     return sign_in

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Permission
 from django.test import Client
 
 from sessions_live.models import LiveSession
@@ -16,19 +15,6 @@ from .helpers import live_of
 
 BOARD = "/admin/sessions_live/livesession/"
 END = "/admin/sessions_live/livesession/end/"
-
-
-@pytest.fixture
-def staff(make_user: Callable[..., Any]) -> Callable[..., Client]:
-    def sign_in(username: str, *perms: str, csrf: bool = False, **flags: Any) -> Client:
-        user = make_user(username, is_staff=flags.pop("is_staff", True), **flags)
-        for codename in perms:
-            user.user_permissions.add(Permission.objects.get(codename=codename))
-        client = Client(enforce_csrf_checks=csrf)
-        client.force_login(user)
-        return client
-
-    return sign_in
 
 
 def csrf_token(client: Client) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import AsyncIterator, Callable
@@ -11,8 +10,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.auth import AuthMiddlewareStack
-from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
@@ -20,59 +17,29 @@ from django.test import Client
 from sessions_live import store
 from sessions_live.models import LiveSession
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
-from sessions_live.routing import websocket_urlpatterns
 from sessions_live.sweep import sweep_once
 
 from .helpers import age
+from .sockets import TAB, close_all, closed_with, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("layer", "stop_sweeper"),
 ]
 
-APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-PATH = "/ws/sessions-live/"
-
-
-_open: list[WebsocketCommunicator] = []
+PATH = TAB
 
 
 @pytest.fixture(autouse=True)
 async def _close_tabs() -> AsyncIterator[None]:
-    """Disconnect every tab a test opened, as a browser would, so no consumer is left waiting."""
     yield
-    while _open:
-        tab = _open.pop()
-        with contextlib.suppress(Exception):
-            await tab.disconnect()
+    await close_all()
 
 
 async def open_tab(
     client: Client | None, headers: list[tuple[bytes, bytes]] | None = None
 ) -> WebsocketCommunicator:
-    headers = list(headers or [])
-    if client is not None:
-        key = await sync_to_async(lambda: client.session.session_key)()
-        headers.append((b"cookie", f"sessionid={key}".encode()))
-    tab = WebsocketCommunicator(APP, PATH, headers=headers)
-    _open.append(tab)
-    connected, _ = await tab.connect()
-    assert connected
-    return tab
-
-
-async def frame(tab: WebsocketCommunicator, timeout: float = 2) -> dict[str, Any]:
-    output = await tab.receive_output(timeout)
-    assert output["type"] == "websocket.send", output
-    data: dict[str, Any] = json.loads(output["text"])
-    return data
-
-
-async def closed_with(tab: WebsocketCommunicator, timeout: float = 2) -> int:
-    output = await tab.receive_output(timeout)
-    assert output["type"] == "websocket.close", output
-    code: int = output["code"]
-    return code
+    return await connect(client, TAB, headers)
 
 
 async def hello(client: Client) -> WebsocketCommunicator:

@@ -1,0 +1,61 @@
+"""WebSocket test clients for the consumers, through channels' WebsocketCommunicator."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.auth import AuthMiddlewareStack
+from channels.routing import URLRouter
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from sessions_live.routing import websocket_urlpatterns
+
+APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+TAB = "/ws/sessions-live/"
+BOARD = "/ws/sessions-live/dashboard/"
+
+_open: list[WebsocketCommunicator] = []
+
+
+async def close_all() -> None:
+    """Disconnect every socket a test opened, as a browser would, so no consumer is left
+    waiting (use from an autouse fixture)."""
+    while _open:
+        with contextlib.suppress(Exception):
+            await _open.pop().disconnect()
+
+
+async def connect(
+    client: Client | None, path: str = TAB, headers: list[tuple[bytes, bytes]] | None = None
+) -> WebsocketCommunicator:
+    """A socket with the client's session cookie (none for ``None``)."""
+    headers = list(headers or [])
+    if client is not None:
+        key = await sync_to_async(lambda: client.session.session_key)()
+        headers.append((b"cookie", f"sessionid={key}".encode()))
+    socket = WebsocketCommunicator(APP, path, headers=headers)
+    _open.append(socket)
+    connected, _ = await socket.connect()
+    assert connected
+    return socket
+
+
+async def frame(socket: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+    output = await socket.receive_output(timeout)
+    assert output["type"] == "websocket.send", output
+    data: dict[str, Any] = json.loads(output["text"])
+    return data
+
+
+async def closed_with(socket: WebsocketCommunicator, *, skipping_frames: bool = False) -> int:
+    """The close code of the socket's next output (after any frames, if told to skip them)."""
+    output = await socket.receive_output(3)
+    while skipping_frames and output["type"] == "websocket.send":
+        output = await socket.receive_output(3)
+    assert output["type"] == "websocket.close", output
+    code: int = output["code"]
+    return code
