@@ -157,18 +157,15 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                     id="sessions_live.E009",
                 )
             )
-    if not isinstance(conf.EXPIRE_WHEN_ALL_TABS_CLOSED, bool):
-        errors.append(
-            Error(
-                E007_MSG.format(
-                    key="EXPIRE_WHEN_ALL_TABS_CLOSED",
-                    expected="True or False",
-                    value=conf.EXPIRE_WHEN_ALL_TABS_CLOSED,
-                ),
-                hint=E007_HINT,
-                id="sessions_live.E007",
+    for key in ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN"):
+        if not isinstance(getattr(conf, key), bool):
+            errors.append(
+                Error(
+                    E007_MSG.format(key=key, expected="True or False", value=getattr(conf, key)),
+                    hint=E007_HINT,
+                    id="sessions_live.E007",
+                )
             )
-        )
     if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):
         errors.append(
             Error(

@@ -57,6 +57,9 @@ class SessionsLiveSettings:
     #: Proxies (addresses or networks, e.g. "10.0.0.0/8") whose X-Forwarded-For is believed.
     #: Empty by default: the header is ignored and the peer address is the client's.
     TRUSTED_PROXIES: tuple[str, ...] = ()
+    #: Accept WebSocket handshakes without an Origin header (non-browser clients). A browser
+    #: always sends one, and one naming a host outside ALLOWED_HOSTS is always refused.
+    ALLOW_MISSING_ORIGIN: bool = False
     #: Seconds between two updates sent to a dashboard (changes are coalesced in between).
     DASHBOARD_INTERVAL: float = 0.5
 

@@ -18,12 +18,14 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import lifecycle, policy, push, store
-from .clients import request_from_scope
+from .clients import origin_allowed, request_from_scope
 from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
 from .protocol import (
+    CLOSE_FORBIDDEN,
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_TOO_MANY,
+    ERROR_FORBIDDEN,
     ClientFrame,
     EndReasonName,
     ExpiredFrame,
@@ -66,6 +68,9 @@ class SessionConsumer(AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         await self.accept()
+        if not origin_allowed(self.scope):
+            await self.refuse(FrameError(ERROR_FORBIDDEN, "Origin not allowed.", CLOSE_FORBIDDEN))
+            return
         user = self.scope.get("user")
         session = self.scope.get("session")
         key = session.session_key if session is not None else None

@@ -313,3 +313,28 @@ async def test_no_timer_survives_a_disconnect_during_a_check(
     await asyncio.sleep(0.5)
     timers = [t for t in asyncio.all_tasks() if "wake_after" in repr(t.get_coro())]
     assert timers == []
+
+
+@pytest.mark.parametrize(
+    "origin", [b"http://evil.example", b"https://testserver.evil.example", b"null", b"file://"]
+)
+async def test_foreign_origin_is_refused_with_4403(
+    asigned_in: Callable[..., Any], origin: bytes
+) -> None:
+    tab = await open_tab(await asigned_in(), headers=[(b"origin", origin)])
+    message = await frame(tab)
+    assert (message["type"], message["code"]) == ("error", "forbidden")
+    assert await closed_with(tab) == 4403
+
+
+async def test_missing_origin_is_refused_unless_allowed(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    client = await asigned_in()
+    no_origin = [(b"origin", b"")]
+    tab = await open_tab(client, headers=no_origin)
+    assert (await frame(tab))["code"] == "forbidden"
+    assert await closed_with(tab) == 4403
+    timeouts(ALLOW_MISSING_ORIGIN=True)
+    tab = await open_tab(client, headers=no_origin)
+    assert (await frame(tab))["type"] == "hello"

@@ -248,3 +248,14 @@ async def test_dashboard_closes_when_permission_is_revoked(astaff: Callable[...,
     await frame(board)
     await Permission.objects.filter(codename="view_livesession").adelete()
     assert await closed_with(board, skipping_frames=True) == 4403
+
+
+async def test_dashboard_from_a_foreign_origin_is_refused(astaff: Callable[..., Any]) -> None:
+    boss = await astaff("boss", "view_livesession", "end_livesession")
+    board = await connect(boss, BOARD, headers=[(b"origin", b"https://evil.example")])
+    assert await frame(board) == {
+        "type": "error",
+        "code": "forbidden",
+        "message": "Origin not allowed.",
+    }
+    assert await closed_with(board) == 4403
