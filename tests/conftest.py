@@ -160,5 +160,10 @@ def staff(make_user: Callable[..., AbstractUser]) -> Callable[..., Client]:
 
 
 @pytest.fixture
+def astaff(staff: Callable[..., Client]) -> Callable[..., Any]:
+    return sync_to_async(staff)
+
+
+@pytest.fixture
 def asigned_in(signed_in: Callable[..., Client]) -> Callable[..., Any]:
     return sync_to_async(signed_in)

@@ -40,11 +40,6 @@ async def watch(client: Client | None) -> WebsocketCommunicator:
     return await connect(client, BOARD)
 
 
-@pytest.fixture
-def astaff(staff: Callable[..., Client]) -> Callable[..., Any]:
-    return sync_to_async(staff)
-
-
 async def test_anonymous_is_refused_with_4401(db: None) -> None:
     socket = await watch(None)
     assert await closed_with(socket) == 4401
