@@ -15,22 +15,18 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from . import lifecycle, policy, push, store
-from .clients import origin_allowed, request_from_scope
+from .clients import request_from_scope
 from .conf import activity_step, get_settings
+from .guarded import GuardedConsumer
 from .models import EndReason, LiveSession
 from .protocol import (
-    CLOSE_FORBIDDEN,
     CLOSE_NOT_AUTHENTICATED,
-    CLOSE_TOO_MANY,
-    ERROR_FORBIDDEN,
     ClientFrame,
     EndReasonName,
     ExpiredFrame,
     FrameError,
-    FrameRate,
     ServerFrame,
     encode,
     parse_client_frame,
@@ -44,7 +40,7 @@ CLOSE_SERVER_ERROR = 1011
 RECHECK_INTERVAL = 30.0
 
 
-class SessionConsumer(AsyncWebsocketConsumer):
+class SessionConsumer(GuardedConsumer):
     def __init__(
         self,
         *args: Any,
@@ -52,9 +48,8 @@ class SessionConsumer(AsyncWebsocketConsumer):
         monotonic: Callable[[], float] = time.monotonic,
         **kwargs: Any,
     ) -> None:
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, monotonic=monotonic, **kwargs)
         self.clock = clock
-        self.monotonic = monotonic
         self.live: LiveSession | None = None
         self.session_key: str | None = None
         self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
@@ -62,14 +57,11 @@ class SessionConsumer(AsyncWebsocketConsumer):
         self.warned = False  # this tab was told `warning` and not `active` since
         self.ended = False
         self.timer: asyncio.Task[None] | None = None
-        self.rate = FrameRate()
 
     # Connection -------------------------------------------------------------------------
 
     async def connect(self) -> None:
-        await self.accept()
-        if not origin_allowed(self.scope):
-            await self.refuse(FrameError(ERROR_FORBIDDEN, "Origin not allowed.", CLOSE_FORBIDDEN))
+        if not await self.accept_from_site():
             return
         user = self.scope.get("user")
         session = self.scope.get("session")
@@ -130,8 +122,7 @@ class SessionConsumer(AsyncWebsocketConsumer):
     # Frames from the tab ----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self.rate.allow(self.monotonic()):
-            await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
+        if not await self.within_rate():
             return
         try:
             frame = parse_client_frame(text_data, bytes_data)
@@ -161,11 +152,6 @@ class SessionConsumer(AsyncWebsocketConsumer):
             throttled = self.monotonic() - self.last_write < activity_step(conf)
             if at > self.last_activity and (was_warning or not throttled):
                 await self.record_activity(at)
-
-    async def refuse(self, error: FrameError) -> None:
-        await self.send_frame(error.frame())
-        if error.close_code is not None:
-            await self.close(code=error.close_code)
 
     async def record_activity(self, at: float) -> None:
         """Store activity and tell every tab the new deadline (this one hears it too)."""

@@ -15,23 +15,20 @@ from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.auth import get_user_model
 
 from . import dashboard, lifecycle, policy, store
-from .clients import origin_allowed
 from .conf import get_settings
 from .dashboard import SessionRow
+from .guarded import GuardedConsumer
 from .models import EndReason
 from .protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_AUTHENTICATED,
-    CLOSE_TOO_MANY,
     ERROR_FORBIDDEN,
     ERROR_NOT_FOUND,
     DashboardFrame,
     FrameError,
-    FrameRate,
     parse_dashboard_frame,
 )
 from .sweep import sweeper
@@ -45,18 +42,15 @@ CHANGE_OVERLAP = 2.0
 REMOVAL_CHECK_INTERVAL = 30.0
 
 
-class DashboardConsumer(AsyncWebsocketConsumer):
+class DashboardConsumer(GuardedConsumer):
     def __init__(self, *args: Any, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.clock = clock
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
-        self.rate = FrameRate()
 
     async def connect(self) -> None:
-        await self.accept()
-        if not origin_allowed(self.scope):
-            await self.refuse(FrameError(ERROR_FORBIDDEN, "Origin not allowed.", CLOSE_FORBIDDEN))
+        if not await self.accept_from_site():
             return
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
@@ -64,8 +58,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             return
         if not await database_sync_to_async(dashboard.can_view)(user):
             logger.warning("sessions_live: %s may not watch the dashboard", user.get_username())
-            await self.send_json(FrameError(ERROR_FORBIDDEN, "Not allowed.").frame())
-            await self.close(code=CLOSE_FORBIDDEN)
+            await self.refuse(FrameError(ERROR_FORBIDDEN, "Not allowed.", CLOSE_FORBIDDEN))
             return
         sweeper.ensure_started()
         now = self.clock()
@@ -148,8 +141,7 @@ class DashboardConsumer(AsyncWebsocketConsumer):
         )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not self.rate.allow(time.monotonic()):
-            await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
+        if not await self.within_rate():
             return
         try:
             frame = parse_dashboard_frame(text_data, bytes_data)
@@ -171,11 +163,6 @@ class DashboardConsumer(AsyncWebsocketConsumer):
             return
         if not await database_sync_to_async(end)(frame, user, self.clock()):
             await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
-
-    async def refuse(self, error: FrameError) -> None:
-        await self.send_json(error.frame())
-        if error.close_code is not None:
-            await self.close(code=error.close_code)
 
     async def send_json(self, data: Any) -> None:
         await self.send(text_data=json.dumps(data, separators=(",", ":")))

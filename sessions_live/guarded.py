@@ -1,0 +1,52 @@
+"""What every sessions-live socket does before its own work.
+
+It accepts only pages of this site (against cross-site WebSocket hijacking), counts frames,
+and refuses bad input with an ``error`` frame and, where the protocol says so, a close code.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from .clients import origin_allowed
+from .protocol import (
+    CLOSE_FORBIDDEN,
+    CLOSE_TOO_MANY,
+    ERROR_FORBIDDEN,
+    FrameError,
+    FrameRate,
+    encode,
+)
+
+
+class GuardedConsumer(AsyncWebsocketConsumer):
+    def __init__(
+        self, *args: Any, monotonic: Callable[[], float] = time.monotonic, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.monotonic = monotonic
+        self.rate = FrameRate()
+
+    async def accept_from_site(self) -> bool:
+        """Accept the handshake; False (and closed with 4403) if it came from another site."""
+        await self.accept()
+        if origin_allowed(self.scope):
+            return True
+        await self.refuse(FrameError(ERROR_FORBIDDEN, "Origin not allowed.", CLOSE_FORBIDDEN))
+        return False
+
+    async def within_rate(self) -> bool:
+        """Count one frame; False (and closed with 4429) past the documented rate."""
+        if self.rate.allow(self.monotonic()):
+            return True
+        await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
+        return False
+
+    async def refuse(self, error: FrameError) -> None:
+        await self.send(text_data=encode(error.frame()))
+        if error.close_code is not None:
+            await self.close(code=error.close_code)
