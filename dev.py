@@ -61,12 +61,14 @@ def demo() -> None:
     )
 
 
-def chromium() -> str:
-    """Debian's Chromium for the browser tests: CHROMIUM_PATH, PATH, or apt-get as root.
+CHROMIUM_MISSING = (
+    "The browser tests need Chromium: run `apt-get install chromium` as root, "
+    "or set CHROMIUM_PATH to a Chromium binary."
+)
 
-    Playwright drives it through executable_path: `playwright install` downloads browsers
-    from a host that is not a package registry, so it is never used.
-    """
+
+def find_chromium() -> str | None:
+    """CHROMIUM_PATH, else Chromium on PATH (the browser tests' conftest asks here too)."""
     for candidate in (
         os.environ.get("CHROMIUM_PATH"),
         shutil.which("chromium"),
@@ -74,17 +76,24 @@ def chromium() -> str:
     ):
         if candidate and Path(candidate).exists():
             return candidate
-    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+    return None
+
+
+def chromium() -> str:
+    """Debian's Chromium for the browser tests: found, or installed with apt-get as root.
+
+    Playwright drives it through executable_path: `playwright install` downloads browsers
+    from a host that is not a package registry, so it is never used.
+    """
+    found = find_chromium()
+    if found is None and hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         run("apt-get", "update", "-qq", env=env)
         run("apt-get", "install", "-y", "-qq", "chromium", env=env)
-        found = shutil.which("chromium")
-        if found:
-            return found
-    sys.exit(
-        "The browser tests need Chromium: run `apt-get install chromium` as root, "
-        "or set CHROMIUM_PATH to a Chromium binary."
-    )
+        found = find_chromium()
+    if found is None:
+        sys.exit(CHROMIUM_MISSING)
+    return found
 
 
 def test(pytest_args: list[str]) -> None:

@@ -42,6 +42,16 @@ async def open_tab(
     return await connect(client, TAB, headers)
 
 
+async def refused_as_expired(tab: WebsocketCommunicator, reason: str) -> None:
+    """The socket is told the session is over, and why, then closed with 4401."""
+    assert await frame(tab) == {
+        "type": "expired",
+        "reason": reason,
+        "redirect": f"/login/?signed_out={reason}",
+    }
+    assert await closed_with(tab) == 4401
+
+
 async def hello(client: Client) -> WebsocketCommunicator:
     tab = await open_tab(client)
     assert (await frame(tab))["type"] == "hello"
@@ -184,13 +194,7 @@ async def test_socket_opened_past_the_deadline_is_ended_not_welcomed(
 ) -> None:
     client = await asigned_in()
     await sync_to_async(age)(client, idle=601)
-    tab = await open_tab(client)
-    assert await frame(tab) == {
-        "type": "expired",
-        "reason": "idle",
-        "redirect": "/login/?signed_out=idle",
-    }
-    assert await closed_with(tab) == 4401
+    await refused_as_expired(await open_tab(client), "idle")
 
 
 async def test_activity_moves_every_tabs_deadline_once_per_window(
@@ -282,13 +286,7 @@ async def test_session_ended_elsewhere_is_refused_with_its_reason(
     await sync_to_async(age)(client, idle=601)
     assert (await sync_to_async(sweep_once)(time.time())).ended == 1
     # The sweep cannot delete the Django session; the socket still refuses it, saying why.
-    tab = await open_tab(client)
-    assert await frame(tab) == {
-        "type": "expired",
-        "reason": "idle",
-        "redirect": "/login/?signed_out=idle",
-    }
-    assert await closed_with(tab) == 4401
+    await refused_as_expired(await open_tab(client), "idle")
 
 
 async def test_no_timer_survives_a_disconnect_during_a_check(

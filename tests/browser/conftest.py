@@ -7,12 +7,12 @@ installs it first; without one the run stops with a one-line instruction, never 
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from dev import CHROMIUM_MISSING, find_chromium
 
 from ..conftest import SCREENSHOTS
 from ..servers import demo_fixture
@@ -21,16 +21,10 @@ CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-back
 
 
 def chromium_path() -> str:
-    for candidate in (
-        os.environ.get("CHROMIUM_PATH"),
-        shutil.which("chromium"),
-        shutil.which("chromium-browser"),
-    ):
-        if candidate and Path(candidate).exists():
-            return candidate
-    raise pytest.UsageError(
-        "No Chromium for the browser tests: apt-get install chromium, or set CHROMIUM_PATH."
-    )
+    found = find_chromium()
+    if found is None:
+        raise pytest.UsageError(CHROMIUM_MISSING)
+    return found
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import re
 import time
 from typing import Any
 
-from playwright.sync_api import BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from ..servers import Demo
 
@@ -86,3 +86,11 @@ def wait_until(page: Page, expression: str, timeout: float = 10) -> None:
 def wait_for_client(page: Page) -> None:
     """Until the page's socket said hello (the client is running)."""
     wait_until(page, "window.__recorded.events.some((e) => e.type === 'hello')")
+
+
+def signed_in_page(browser: Browser, demo: Demo, path: str = "/") -> Page:
+    """A new browser context (its own cookies), signed in, on ``path``, its client running."""
+    page = prepare(browser.new_context()).new_page()
+    sign_in(page, demo, path)
+    wait_for_client(page)
+    return page

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from ..servers import Demo
-from .pages import prepare, sign_in, wait_for_client
+from .pages import signed_in_page, wait_for_client
 
 pytestmark = pytest.mark.slow
 
@@ -19,10 +19,8 @@ WELCOME = re.compile("Welcome")
 def test_closing_every_tab_ends_the_session_after_the_grace(
     browser: Browser, closing_demo: Demo
 ) -> None:
-    context = prepare(browser.new_context())
-    page = context.new_page()
-    sign_in(page, closing_demo, "/")
-    wait_for_client(page)
+    page = signed_in_page(browser, closing_demo, "/")
+    context = page.context
     page.close()
     time.sleep(5)  # grace 2 s, then at most one sweep interval (2 s)
     again = context.new_page()
@@ -33,10 +31,8 @@ def test_closing_every_tab_ends_the_session_after_the_grace(
 
 
 def test_a_reload_within_the_grace_keeps_the_session(browser: Browser, closing_demo: Demo) -> None:
-    context = prepare(browser.new_context())
-    page = context.new_page()
-    sign_in(page, closing_demo, "/")
-    wait_for_client(page)
+    page = signed_in_page(browser, closing_demo, "/")
+    context = page.context
     page.reload()
     wait_for_client(page)
     page.get_by_role("link", name="Personnel").click()  # a link to another page
@@ -51,10 +47,8 @@ def test_a_reload_within_the_grace_keeps_the_session(browser: Browser, closing_d
 def test_with_the_setting_off_closing_every_tab_ends_nothing(
     browser: Browser, patient_demo: Demo
 ) -> None:
-    context = prepare(browser.new_context())
-    page = context.new_page()
-    sign_in(page, patient_demo, "/")
-    wait_for_client(page)
+    page = signed_in_page(browser, patient_demo, "/")
+    context = page.context
     page.close()
     time.sleep(5)
     again = context.new_page()

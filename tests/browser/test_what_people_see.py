@@ -18,6 +18,7 @@ from .pages import (
     events,
     prepare,
     sign_in,
+    signed_in_page,
     violations,
     wait_for_client,
     wait_until,
@@ -127,10 +128,8 @@ def test_without_javascript_the_server_alone_signs_out(browser: Browser, demo: D
 
 
 def test_keyboard_only(browser: Browser, demo: Demo, screenshots: Path) -> None:
-    context = prepare(browser.new_context())
-    page = context.new_page()
-    sign_in(page, demo, "/")
-    wait_for_client(page)
+    page = signed_in_page(browser, demo, "/")
+    context = page.context
     notes = page.get_by_label("A long form field, to try typing:")
     notes.focus()
     box = dialog(page)
@@ -191,10 +190,8 @@ def test_strict_content_security_policy_reports_nothing(browser: Browser, demo: 
 
 
 def test_a_restarted_server_keeps_the_deadline(browser: Browser, patient_demo: Demo) -> None:
-    context = prepare(browser.new_context())
-    page = context.new_page()
-    sign_in(page, patient_demo, "/")
-    wait_for_client(page)
+    page = signed_in_page(browser, patient_demo, "/")
+    context = page.context
     before = events(page, "hello")[-1]
     deadline_before = before["t"] + before["detail"]["expires_in"] * 1000
     patient_demo.process.stop()
