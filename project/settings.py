@@ -132,6 +132,9 @@ SESSIONS_LIVE = {
     "ACTIVITY_INTERVAL": min(10.0, _WARN_AFTER / 4),
     "EXPIRE_WHEN_ALL_TABS_CLOSED": _env_bool("SESSIONS_LIVE_EXPIRE_WHEN_ALL_TABS_CLOSED", False),
 }
+if proxies := os.environ.get("SESSIONS_LIVE_TRUSTED_PROXIES", ""):
+    # Behind a reverse proxy: the addresses (or networks) whose X-Forwarded-For is believed.
+    SESSIONS_LIVE["TRUSTED_PROXIES"] = [p.strip() for p in proxies.split(",") if p.strip()]
 if "SESSIONS_LIVE_CLOSE_GRACE" in os.environ:
     SESSIONS_LIVE["CLOSE_GRACE"] = float(os.environ["SESSIONS_LIVE_CLOSE_GRACE"])
 
@@ -152,17 +155,23 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-# Only for collectstatic in a deployment; the demo serves from the finders below.
+# Set in a deployment (the Dockerfile runs collectstatic into it); whitenoise serves it.
 STATIC_ROOT = os.environ.get("DJANGO_STATIC_ROOT") or None
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Serve app and project static files straight from their folders, also with DEBUG off.
-WHITENOISE_USE_FINDERS = True
+# Without a STATIC_ROOT (the demo), serve app and project static files straight from their
+# folders, also with DEBUG off.
+WHITENOISE_USE_FINDERS = STATIC_ROOT is None
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"sessions_live": {"handlers": ["console"], "level": "INFO"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # Not propagated: daphne gives the root logger a handler too, which would print each twice.
+    "loggers": {
+        "sessions_live": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "project": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }

@@ -13,10 +13,13 @@ from channels.layers import channel_layers
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.signals import user_logged_out
+from django.db import connection
 from django.test import Client
 from pytest_redis import factories
 
 from sessions_live.sweep import sweeper
+
+from .postgres import Server, postgres_server
 
 #: Where the browser tests wrote their screenshots, for the run's last line.
 SCREENSHOTS = pytest.StashKey[Path]()
@@ -67,6 +70,13 @@ def redis_url(redis_proc: Any) -> str:
     return f"redis://{redis_proc.host}:{redis_proc.port}/0"
 
 
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Server]:
+    """A PostgreSQL server for the run: DATABASE_URL's, else a private one (tests/postgres.py)."""
+    with postgres_server() as server:
+        yield server
+
+
 def redis_layer_settings(url: str) -> dict[str, Any]:
     return {
         "default": {
@@ -77,6 +87,20 @@ def redis_layer_settings(url: str) -> dict[str, Any]:
 
 
 MEMORY_LAYER = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_thread_connections(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Connections opened in sync_to_async threads outlive the tests, and PostgreSQL will not
+    drop a test database still in use (DATABASE_URL=postgres://...): end them first."""
+    yield
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
 
 
 @pytest.fixture(params=["memory", "redis"])

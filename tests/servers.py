@@ -61,7 +61,8 @@ def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "e2e-tests-" + var_dir.name,
         "PYTHONUNBUFFERED": "1",
     }
-    env.pop("DATABASE_URL", None)
+    for service in ("DATABASE_URL", "REDIS_URL"):  # the embedded default unless overridden
+        env.pop(service, None)
     env.update(overrides)
     return env
 
@@ -110,6 +111,14 @@ class DemoProcess:
             )
         wait_for_port(self.host, self.port, self.process, self.log)
 
+    def kill(self) -> None:
+        """SIGKILL: the process vanishes without closing a socket or cleaning up anything."""
+        if self.process is None:
+            return
+        self.process.kill()
+        self.process.wait()
+        self.process = None
+
     def stop(self) -> None:
         if self.process is None:
             return
@@ -123,29 +132,45 @@ class DemoProcess:
 
 
 @contextmanager
-def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
-    """Migrate a fresh SQLite database, create the demo user, serve the demo under daphne."""
+def run_demos(var_dir: Path, count: int, **env_overrides: str) -> Iterator[list[Demo]]:
+    """Migrate the database once, create the demo user, and serve the demo under ``count``
+    daphne processes on ports of their own, all sharing the database and the channel layer
+    (SQLite in ``var_dir`` unless ``DATABASE_URL`` is among the overrides)."""
     var_dir.mkdir(parents=True, exist_ok=True)
     env = demo_env(var_dir, **env_overrides)
     manage(env, "migrate", "--no-input", "-v", "0")
     printed = manage(env, "demo_user")
     found = re.search(r"Demo user: (\S+)\s+password: (\S+)", printed)
     assert found, printed
-    host, port = "127.0.0.1", free_port()
-    process = DemoProcess(env, host, port, var_dir / "daphne.log")
-    process.start()
+    host = "127.0.0.1"
+    demos: list[Demo] = []
     try:
-        yield Demo(
-            url=f"http://{host}:{port}",
-            host=host,
-            port=port,
-            username=found.group(1),
-            password=found.group(2),
-            log=process.log,
-            process=process,
-        )
+        for number in range(1, count + 1):
+            port = free_port()
+            process = DemoProcess(env, host, port, var_dir / f"daphne-{number}.log")
+            process.start()
+            demos.append(
+                Demo(
+                    url=f"http://{host}:{port}",
+                    host=host,
+                    port=port,
+                    username=found.group(1),
+                    password=found.group(2),
+                    log=process.log,
+                    process=process,
+                )
+            )
+        yield demos
     finally:
-        process.stop()
+        for demo in demos:
+            demo.process.stop()
+
+
+@contextmanager
+def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
+    """The demo under one daphne process (see :func:`run_demos`)."""
+    with run_demos(var_dir, 1, **env_overrides) as (demo,):
+        yield demo
 
 
 def demo_fixture(**env: str) -> Any:

