@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import dj_database_url
 
@@ -48,7 +49,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
+DATABASES: dict[str, dict[str, Any]] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": ":memory:",
@@ -58,7 +59,7 @@ DATABASES = {
 }
 if os.environ.get("DATABASE_URL"):
     # The whole suite on another database, e.g. PostgreSQL: DATABASE_URL=postgres://...
-    DATABASES["default"] = dj_database_url.parse(os.environ["DATABASE_URL"])
+    DATABASES["default"] = dict(dj_database_url.parse(os.environ["DATABASE_URL"]))
 
 # Overridden per test by the `layer` fixture: in-memory, or channels-redis on a real Redis.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
