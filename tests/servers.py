@@ -96,14 +96,30 @@ def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: P
 class DemoProcess:
     """One daphne process serving the demo; it can be stopped and started on the same port."""
 
-    def __init__(self, env: dict[str, str], host: str, port: int, log: Path) -> None:
+    def __init__(
+        self,
+        env: dict[str, str],
+        host: str,
+        port: int,
+        log: Path,
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.env, self.host, self.port, self.log = env, host, port, log
+        self.options = options  # more daphne flags, e.g. those of the compose file
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(DAPHNE), "-b", self.host, "-p", str(self.port), "project.asgi:application"],
+                [
+                    str(DAPHNE),
+                    *self.options,
+                    "-b",
+                    self.host,
+                    "-p",
+                    str(self.port),
+                    "project.asgi:application",
+                ],
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
@@ -132,7 +148,9 @@ class DemoProcess:
 
 
 @contextmanager
-def run_demos(var_dir: Path, count: int, **env_overrides: str) -> Iterator[list[Demo]]:
+def run_demos(
+    var_dir: Path, count: int, daphne_options: tuple[str, ...] = (), **env_overrides: str
+) -> Iterator[list[Demo]]:
     """Migrate the database once, create the demo user, and serve the demo under ``count``
     daphne processes on ports of their own, all sharing the database and the channel layer
     (SQLite in ``var_dir`` unless ``DATABASE_URL`` is among the overrides)."""
@@ -147,7 +165,7 @@ def run_demos(var_dir: Path, count: int, **env_overrides: str) -> Iterator[list[
     try:
         for number in range(1, count + 1):
             port = free_port()
-            process = DemoProcess(env, host, port, var_dir / f"daphne-{number}.log")
+            process = DemoProcess(env, host, port, var_dir / f"daphne-{number}.log", daphne_options)
             process.start()
             demos.append(
                 Demo(
@@ -167,9 +185,11 @@ def run_demos(var_dir: Path, count: int, **env_overrides: str) -> Iterator[list[
 
 
 @contextmanager
-def run_demo(var_dir: Path, **env_overrides: str) -> Iterator[Demo]:
+def run_demo(
+    var_dir: Path, daphne_options: tuple[str, ...] = (), **env_overrides: str
+) -> Iterator[Demo]:
     """The demo under one daphne process (see :func:`run_demos`)."""
-    with run_demos(var_dir, 1, **env_overrides) as (demo,):
+    with run_demos(var_dir, 1, daphne_options, **env_overrides) as (demo,):
         yield demo
 
 

@@ -22,7 +22,7 @@ from websockets.asyncio.client import ClientConnection
 
 from .postgres import Server
 from .servers import Demo, run_demo, run_demos
-from .web import Browser, close_code, next_frame
+from .web import Browser, close_code, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
 
@@ -72,15 +72,6 @@ def staff(demo: Demo) -> Browser:
     browser = Browser(demo)
     browser.sign_in()
     return browser
-
-
-async def frame_of(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[str, Any]:
-    """The next frame of type ``kind``, skipping others (e.g. ``warning`` repeated)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        frame = await next_frame(ws, max(0.01, deadline - time.monotonic()))
-        if frame["type"] == kind:
-            return frame
 
 
 async def open_tabs(

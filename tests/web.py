@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import time
 from http.cookiejar import CookieJar
 from typing import Any
 from urllib.error import HTTPError
@@ -85,12 +86,18 @@ class Browser:
         """The live-sessions dashboard's socket."""
         return self.socket(None, on, path="dashboard/")
 
-    def socket(self, origin: str | None, on: Demo | None, path: str = "") -> Any:
+    def socket(
+        self,
+        origin: str | None,
+        on: Demo | None,
+        path: str = "",
+        extra_headers: dict[str, str] | None = None,
+    ) -> Any:
         server = on or self.demo
         return connect(
             server.ws_url + path,
             origin=origin or server.url,  # type: ignore[arg-type]
-            additional_headers={"Cookie": self.cookie_header},
+            additional_headers={"Cookie": self.cookie_header, **(extra_headers or {})},
             open_timeout=10,
         )
 
@@ -104,3 +111,12 @@ async def close_code(ws: ClientConnection, timeout: float = 5) -> int | None:
     with pytest.raises(ConnectionClosed) as closed:
         await asyncio.wait_for(ws.recv(), timeout)
     return closed.value.rcvd.code if closed.value.rcvd else None
+
+
+async def frame_of(ws: ClientConnection, kind: str, timeout: float = 5) -> dict[str, Any]:
+    """The next frame of type ``kind``, skipping others (e.g. ``warning`` repeated)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        frame = await next_frame(ws, max(0.01, deadline - time.monotonic()))
+        if frame["type"] == kind:
+            return frame
