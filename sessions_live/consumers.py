@@ -15,8 +15,9 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
+from django.db import Error as DatabaseError
 
-from . import lifecycle, policy, push, store
+from . import lifecycle, outages, policy, push, store
 from .clients import request_from_scope
 from .conf import activity_step, get_settings
 from .guarded import GuardedConsumer
@@ -38,6 +39,8 @@ logger = logging.getLogger(__name__)
 CLOSE_SERVER_ERROR = 1011
 #: Seconds: a tab re-reads the store at least this often, whatever its next deadline.
 RECHECK_INTERVAL = 30.0
+#: Seconds between two attempts to read the store while the database does not answer.
+DATABASE_RETRY_INTERVAL = 2.0
 
 
 class SessionConsumer(GuardedConsumer):
@@ -56,6 +59,7 @@ class SessionConsumer(GuardedConsumer):
         self.last_write = -math.inf  # monotonic time of this tab's last activity write
         self.warned = False  # this tab was told `warning` and not `active` since
         self.ended = False
+        self.joined = False  # a member of its session's group on the channel layer
         self.timer: asyncio.Task[None] | None = None
 
     # Connection -------------------------------------------------------------------------
@@ -70,7 +74,17 @@ class SessionConsumer(GuardedConsumer):
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         sweeper.ensure_started()
+        try:
+            await self.open(user, key)
+        except DatabaseError:
+            # The server cannot know whether this session is live: say nothing, and let the
+            # client come back (1011, with backoff) once the database answers.
+            outages.database.failed()
+            await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def open(self, user: Any, key: str) -> None:
         live = await database_sync_to_async(store.find)(key)
+        outages.database.recovered()
         if live is None or live.user_id != user.pk:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
@@ -83,9 +97,7 @@ class SessionConsumer(GuardedConsumer):
         if status.state is policy.State.EXPIRED:
             await self.expire(status.reason)
             return
-        await push.with_retry(
-            lambda: self.channel_layer.group_add(live.group_name, self.channel_name)
-        )
+        await self.join_group()
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, now)
         presence.tabs[self.channel_name] = live.pk
         self.last_activity = store.to_epoch(live.last_activity)
@@ -102,6 +114,22 @@ class SessionConsumer(GuardedConsumer):
         )
         await self.apply(status)
 
+    async def join_group(self) -> None:
+        """Join the session's group; without the channel layer, go on without it (this tab
+        then hears other tabs only through the store until :meth:`rejoin_groups`)."""
+        try:
+            await self.rejoin_groups()
+        except Exception:
+            outages.channel_layer.failed()
+
+    async def rejoin_groups(self) -> None:
+        if self.live is None or self.ended:
+            return
+        group = self.live.group_name
+        await push.with_retry(lambda: self.channel_layer.group_add(group, self.channel_name))
+        self.joined = True
+        outages.channel_layer.recovered()
+
     async def disconnect(self, code: int) -> None:
         self.ended = True  # nothing may schedule a timer or send from here on
         self.cancel_timer()
@@ -114,7 +142,7 @@ class SessionConsumer(GuardedConsumer):
                 lambda: self.channel_layer.group_discard(group, self.channel_name)
             )
         except Exception:
-            logger.warning("sessions_live: could not leave the session group", exc_info=True)
+            outages.channel_layer.failed()  # its membership expires with the layer's groups
         await database_sync_to_async(store.remove_tab)(
             self.live.pk, self.channel_name, self.clock()
         )
@@ -133,6 +161,9 @@ class SessionConsumer(GuardedConsumer):
             return
         try:
             await self.handle(frame)
+        except DatabaseError:
+            outages.database.failed()
+            await self.close(code=CLOSE_SERVER_ERROR)
         except Exception:
             logger.exception("sessions_live: could not handle a %s frame", frame.type)
             await self.close(code=CLOSE_SERVER_ERROR)
@@ -234,6 +265,15 @@ class SessionConsumer(GuardedConsumer):
         await asyncio.sleep(delay)
         try:
             await self.check()
+        except DatabaseError:
+            # Nothing can be decided without the store, and the client counts down to the
+            # deadline it has: try again soon, keeping the socket.
+            outages.database.failed()
+            if not self.ended:
+                self.cancel_timer()
+                self.timer = asyncio.get_running_loop().create_task(
+                    self.wake_after(DATABASE_RETRY_INTERVAL)
+                )
         except Exception:
             logger.exception("sessions_live: could not check a session's deadline")
             await self.close(code=CLOSE_SERVER_ERROR)
@@ -244,6 +284,9 @@ class SessionConsumer(GuardedConsumer):
         if self.ended:
             return
         live = await database_sync_to_async(store.get)(self.live.pk)
+        outages.database.recovered()
+        if not self.joined:
+            await self.join_group()
         if live is None or live.ended is not None:
             # A record that vanished was deleted by someone: the protocol's word is terminated.
             await self.finish(live.end_reason if live is not None else EndReason.TERMINATED)

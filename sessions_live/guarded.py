@@ -1,18 +1,20 @@
 """What every sessions-live socket does before its own work.
 
 It accepts only pages of this site (against cross-site WebSocket hijacking), counts frames,
-and refuses bad input with an ``error`` frame and, where the protocol says so, a close code.
+refuses bad input with an ``error`` frame and, where the protocol says so, a close code, and
+outlives its channel layer (:mod:`sessions_live.outages`).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from .clients import origin_allowed
+from .outages import resilient_receive
 from .protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_TOO_MANY,
@@ -30,6 +32,19 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.monotonic = monotonic
         self.rate = FrameRate()
+
+    # channels sets ``channel_receive`` once per connection and ends the consumer when it
+    # raises; wrapped here, a layer outage is waited out instead.
+    @property
+    def channel_receive(self) -> Callable[[], Awaitable[Any]]:
+        return self._channel_receive
+
+    @channel_receive.setter
+    def channel_receive(self, receive: Callable[[], Awaitable[Any]]) -> None:
+        self._channel_receive = resilient_receive(receive, self.rejoin_groups)
+
+    async def rejoin_groups(self) -> None:
+        """Join this socket's groups again after the channel layer came back."""
 
     async def accept_from_site(self) -> bool:
         """Accept the handshake; False (and closed with 4403) if it came from another site."""

@@ -7,7 +7,6 @@ unreachable Redis cannot turn an HTTP request or an ending into an error.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlencode
@@ -15,10 +14,9 @@ from urllib.parse import urlencode
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
+from . import outages
 from .conf import get_settings
 from .protocol import EVENT_ACTIVE, EVENT_EXPIRED
-
-logger = logging.getLogger(__name__)
 
 
 def signed_out_url(reason: str) -> str:
@@ -55,10 +53,9 @@ async def send(group: str, event: dict[str, Any]) -> bool:
     try:
         await with_retry(lambda: layer.group_send(group, event))
     except Exception:
-        logger.warning(
-            "sessions_live: could not push %s to a session's tabs", event["type"], exc_info=True
-        )
+        outages.channel_layer.failed()  # logged once per outage, not once per push
         return False
+    outages.channel_layer.recovered()
     return True
 
 

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
+from django.db import Error as DatabaseError
 
-from . import lifecycle, store
+from . import lifecycle, outages, store
 from .conf import get_settings
 
 logger = logging.getLogger(__name__)
@@ -85,14 +86,18 @@ class Sweeper:
         while True:
             try:
                 result = await database_sync_to_async(sweep_once)(self.clock())
+            except DatabaseError:
+                outages.database.failed()  # logged once per outage, not every interval
+            except Exception:
+                logger.exception("sessions_live: sweep failed; retrying")
+            else:
+                outages.database.recovered()
                 if result.ended or result.pruned:
                     logger.info(
                         "sessions_live: sweep ended %d sessions, pruned %d tabs",
                         result.ended,
                         result.pruned,
                     )
-            except Exception:
-                logger.exception("sessions_live: sweep failed; retrying")
             await asyncio.sleep(float(get_settings().SWEEP_INTERVAL))
 
 

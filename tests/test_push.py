@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from sessions_live import push
+from sessions_live import outages, push
 
 
 async def test_a_failed_layer_call_is_tried_once_more() -> None:
@@ -22,21 +22,36 @@ async def test_a_failed_layer_call_is_tried_once_more() -> None:
     assert len(attempts) == 2
 
 
-async def test_a_push_that_keeps_failing_is_logged_not_raised(
+async def test_an_outage_of_pushes_is_logged_once_not_raised(
     monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class DownLayer:
+    class Layer:
         calls = 0
+        down = True
 
         async def group_send(self, group: str, event: dict[str, Any]) -> None:
-            DownLayer.calls += 1
-            raise ConnectionError("Redis is down")
+            Layer.calls += 1
+            if Layer.down:
+                raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(push, "get_channel_layer", DownLayer)
-    with caplog.at_level(logging.WARNING, logger="sessions_live.push"):
-        assert await push.send("sessions_live.s.x", push.active_event(1.0)) is False
-    assert DownLayer.calls == 2
-    assert "could not push sessions_live.active" in caplog.text
+    monkeypatch.setattr(push, "get_channel_layer", Layer)
+    monkeypatch.setattr(outages, "channel_layer", outages.Outage("the channel layer"))
+    with caplog.at_level(logging.WARNING, logger="sessions_live"):
+        for _ in range(5):
+            assert await push.send("sessions_live.s.x", push.active_event(1.0)) is False
+        Layer.down = False
+        assert await push.send("sessions_live.s.x", push.active_event(1.0)) is True
+    assert Layer.calls == 11  # each failing push is tried twice
+    messages = [(record.levelname, record.getMessage()) for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert messages[0] == (
+        "ERROR",
+        "sessions_live: the channel layer is unreachable; deadlines are still kept",
+    )
+    assert caplog.records[0].exc_info is not None
+    assert messages[1][0] == "WARNING"
+    assert "the channel layer is back after" in messages[1][1]
+    assert "(5 calls failed meanwhile)" in messages[1][1]
 
 
 def test_signed_out_url_keeps_a_login_query(settings: Any) -> None:

@@ -1,0 +1,97 @@
+"""Carrying on while Redis or the database is away, and saying so once, not a thousand times.
+
+A tab's deadline lives in the database and its timer in its own process, so a channel layer
+that goes away (Redis stopped, failed over, unreachable) costs only cross-tab pushes. channels
+ends a consumer whose layer ``receive`` raises; :func:`resilient_receive` waits with growing
+delays instead, and rejoins the consumer's groups (a restarted Redis has forgotten them) before
+it listens again.
+
+An :class:`Outage` logs when a dependency first fails (with the traceback) and when it answers
+again (with how long and how many calls failed), so one outage is two log lines per process
+however many sockets, pushes or sweeps ran into it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+logger = logging.getLogger(__name__)
+
+Message = TypeVar("Message")
+
+#: Delays between attempts to reach the channel layer again, in seconds (with jitter).
+FIRST_RETRY = 0.5
+LAST_RETRY = 10.0
+
+
+class Outage:
+    """The state of one dependency of this process, for logging its outages."""
+
+    def __init__(self, name: str, clock: Callable[[], float] = time.monotonic) -> None:
+        self.name = name
+        self.clock = clock
+        self.since: float | None = None
+        self.failures = 0
+
+    @property
+    def down(self) -> bool:
+        return self.since is not None
+
+    def failed(self) -> None:
+        """Count a failed call; log the first of an outage (call it inside ``except``)."""
+        self.failures += 1
+        if self.since is None:
+            self.since = self.clock()
+            logger.error(
+                "sessions_live: %s is unreachable; deadlines are still kept",
+                self.name,
+                exc_info=True,
+            )
+
+    def recovered(self) -> None:
+        """A call succeeded: log the end of the outage, if there was one."""
+        if self.since is None:
+            return
+        logger.warning(
+            "sessions_live: %s is back after %.1f s (%d calls failed meanwhile)",
+            self.name,
+            self.clock() - self.since,
+            self.failures,
+        )
+        self.since, self.failures = None, 0
+
+
+#: This process's view of its channel layer and of its database.
+channel_layer = Outage("the channel layer")
+database = Outage("the database")
+
+
+def resilient_receive(
+    receive: Callable[[], Awaitable[Message]],
+    rejoin: Callable[[], Awaitable[None]],
+    *,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> Callable[[], Awaitable[Message]]:
+    """``receive`` from the channel layer, surviving its failures (see the module docstring)."""
+
+    async def receive_resiliently() -> Message:
+        delay, failing = FIRST_RETRY, False
+        while True:
+            try:
+                if failing:
+                    await rejoin()
+                    channel_layer.recovered()
+                    failing, delay = False, FIRST_RETRY
+                return await receive()
+            except Exception:
+                channel_layer.failed()
+                failing = True
+                await sleep(delay * random.uniform(0.5, 1.0))
+                delay = min(delay * 2, LAST_RETRY)
+
+    return receive_resiliently

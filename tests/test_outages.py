@@ -1,0 +1,77 @@
+"""The channel layer's receive survives an outage, rejoins groups, and logs it once."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from sessions_live import outages
+
+
+async def test_receive_waits_out_an_outage_and_rejoins_before_listening(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(outages, "channel_layer", outages.Outage("the channel layer"))
+    events: list[str] = []
+    failures = iter([True, True, False])
+    rejoin_failures = iter([True, False, False])
+    slept: list[float] = []
+
+    async def receive() -> dict[str, str]:
+        if next(failures):
+            events.append("receive failed")
+            raise ConnectionError("Redis is down")
+        events.append("received")
+        return {"type": "sessions_live.active"}
+
+    async def rejoin() -> None:
+        if next(rejoin_failures):
+            events.append("rejoin failed")
+            raise ConnectionError("still down")
+        events.append("rejoined")
+
+    async def sleep(delay: float) -> None:
+        slept.append(delay)
+
+    resilient = outages.resilient_receive(receive, rejoin, sleep=sleep)
+    with caplog.at_level(logging.WARNING, logger="sessions_live"):
+        assert await resilient() == {"type": "sessions_live.active"}
+    # Once the layer failed, nothing is received before the groups are joined again.
+    assert events == [
+        "receive failed",
+        "rejoin failed",
+        "rejoined",
+        "receive failed",
+        "rejoined",
+        "received",
+    ]
+    assert len(slept) == 3
+    # Growing delays with jitter, reset after a recovery.
+    assert 0.25 <= slept[0] <= 0.5
+    assert 0.5 <= slept[1] <= 1.0
+    assert 0.25 <= slept[2] <= 0.5
+    levels = [record.levelname for record in caplog.records]
+    assert levels == ["ERROR", "WARNING", "ERROR", "WARNING"]
+
+
+def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [100.0]
+    outage = outages.Outage("the database", clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="sessions_live"):
+        outage.recovered()  # nothing was down: nothing to say
+        for _ in range(1000):
+            try:
+                raise ConnectionError("refused")
+            except ConnectionError:
+                outage.failed()
+        assert outage.down
+        now[0] = 112.5
+        outage.recovered()
+    assert not outage.down
+    assert [record.getMessage() for record in caplog.records] == [
+        "sessions_live: the database is unreachable; deadlines are still kept",
+        "sessions_live: the database is back after 12.5 s (1000 calls failed meanwhile)",
+    ]
