@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -124,23 +125,24 @@ def _from_database_url(url: str) -> Server:
     )
 
 
-@contextmanager
-def private_server() -> Iterator[Server]:
-    """initdb a throwaway cluster, run it on a free port, and remove it afterwards."""
-    binaries = server_binaries()
-    owner = _owner()
-    with tempfile.TemporaryDirectory(prefix="sessions-live-pg-") as folder:
-        root = Path(folder)
-        if owner:
-            shutil.chown(root, user=owner["user"])
-        if owner and not _runnable(binaries, owner):
-            binaries = _copy_installation(binaries, root / "install")
-        data, log = root / "data", root / "server.log"
+class PrivateCluster:
+    """A cluster in a folder of its own, whose server a test may stop and start again."""
+
+    def __init__(self, root: Path) -> None:
+        self.root, self.owner = root, _owner()
+        self.binaries = server_binaries()
+        if self.owner:
+            shutil.chown(root, user=self.owner["user"])
+            if not _runnable(self.binaries, self.owner):
+                self.binaries = _copy_installation(self.binaries, root / "install")
+        self.data, self.log = root / "data", root / "server.log"
+        self.server = Server(host="127.0.0.1", port=free_port(), user="postgres")
+        self.process: subprocess.Popen[bytes] | None = None
         initdb = subprocess.run(
             [
-                str(binaries / "initdb"),
+                str(self.binaries / "initdb"),
                 "--pgdata",
-                str(data),
+                str(self.data),
                 "--username",
                 "postgres",
                 "--auth",
@@ -154,23 +156,24 @@ def private_server() -> Iterator[Server]:
             capture_output=True,
             text=True,
             timeout=120,
-            **owner,
+            **self.owner,
         )
         if initdb.returncode != 0:
             raise RuntimeError(f"initdb failed:\n{initdb.stdout}\n{initdb.stderr}")
-        port = free_port()
-        with log.open("wb") as out:
-            process = subprocess.Popen(
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.process = subprocess.Popen(
                 [
-                    str(binaries / "postgres"),
+                    str(self.binaries / "postgres"),
                     "-D",
-                    str(data),
+                    str(self.data),
                     "-p",
-                    str(port),
+                    str(self.server.port),
                     "-c",
                     "listen_addresses=127.0.0.1",
                     "-c",
-                    f"unix_socket_directories={root}",
+                    f"unix_socket_directories={self.root}",
                     # A test cluster: durability buys nothing, and costs seconds per test.
                     "-c",
                     "fsync=off",
@@ -183,19 +186,33 @@ def private_server() -> Iterator[Server]:
                 ],
                 stdout=out,
                 stderr=subprocess.STDOUT,
-                **owner,
+                **self.owner,
             )
-        server = Server(host="127.0.0.1", port=port, user="postgres")
+        _wait_until_ready(self.server, self.process, self.log)
+
+    def stop(self) -> None:
+        """Stop the server at once (PostgreSQL's "immediate" shutdown: SIGQUIT)."""
+        if self.process is None:
+            return
+        self.process.send_signal(signal.SIGQUIT)
         try:
-            _wait_until_ready(server, process, log)
-            yield server
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        self.process = None
+
+
+@contextmanager
+def private_server() -> Iterator[PrivateCluster]:
+    """initdb a throwaway cluster, run it on a free port, and remove it afterwards."""
+    with tempfile.TemporaryDirectory(prefix="sessions-live-pg-") as folder:
+        cluster = PrivateCluster(Path(folder))
+        try:
+            cluster.start()
+            yield cluster
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            cluster.stop()
 
 
 def _wait_until_ready(server: Server, process: subprocess.Popen[bytes], log: Path) -> None:
@@ -222,5 +239,5 @@ def postgres_server() -> Iterator[Server]:
     if url.startswith(("postgres://", "postgresql://")):
         yield _from_database_url(url)
         return
-    with private_server() as server:
-        yield server
+    with private_server() as cluster:
+        yield cluster.server

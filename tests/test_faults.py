@@ -12,7 +12,10 @@ from pathlib import Path
 
 import pytest
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import InvalidStatus
+from websockets.protocol import State
 
+from .postgres import PrivateCluster, private_server
 from .servers import Demo, RedisServer, run_demo
 from .web import Browser, frame_of
 
@@ -114,3 +117,54 @@ async def test_redis_stopped_for_20_seconds(
     assert logged.count("the channel layer is unreachable") == 1
     assert logged.count("the channel layer is back after") == 1
     assert logged.count("Traceback") == 1  # the first failure's, and no other
+
+
+@pytest.fixture
+def cluster(tmp_path: Path) -> Iterator[PrivateCluster]:
+    """A PostgreSQL server of this test's own, since the test stops it."""
+    with private_server() as server:
+        yield server
+
+
+async def test_database_gone_for_a_moment(
+    cluster: PrivateCluster, redis_url: str, tmp_path: Path, stack: AsyncExitStack
+) -> None:
+    with run_demo(
+        tmp_path / "demo",
+        DATABASE_URL=cluster.server.create("demo"),
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="4",
+        SESSIONS_LIVE_EXPIRE_AFTER="8",
+    ) as demo:
+        browser = Browser(demo)
+        browser.sign_in()
+        tab_a = await stack.enter_async_context(browser.tab())
+        hello = await frame_of(tab_a, "hello")
+        deadline = time.time() + hello["expires_in"]
+        log_start = demo.log.stat().st_size
+
+        cluster.stop()
+        # A new tab cannot be told it is signed in: channels' AuthMiddleware cannot read the
+        # session, and daphne refuses the handshake (the client comes back with backoff).
+        with pytest.raises(InvalidStatus) as refused:
+            await stack.enter_async_context(browser.tab())
+        assert refused.value.response.status_code == 500
+        status, _, _ = browser.get("/personnel")
+        assert status == 500  # the session cannot be read: nothing is shown
+        await asyncio.sleep(5)  # past the warning time: the tab's check fails and retries
+        assert tab_a.state is State.OPEN
+        cluster.start()
+
+        # The connected tab carries on from the store: warned, then ended at its deadline.
+        warning = await frame_of(tab_a, "warning", timeout=5)
+        assert abs(time.time() + warning["expires_in"] - deadline) < 1.0
+        expired = await frame_of(tab_a, "expired", timeout=10)
+        assert expired["reason"] == "idle"
+        assert time.time() >= deadline - 0.2
+        assert signed_out(browser)
+
+        logged = log_since(demo.log, log_start)
+        assert logged.count("sessions_live: the database is unreachable") == 1
+        assert logged.count("sessions_live: the database is back after") == 1
+        # daphne logs the refused handshake; the connected tab's failed checks add nothing.
+        assert logged.count("Exception inside application") == 1
