@@ -9,15 +9,16 @@ import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import Any
 
 import pytest
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.protocol import State
 
 from .postgres import PrivateCluster, private_server
 from .servers import Demo, RedisServer, run_demo
-from .web import Browser, frame_of
+from .web import Browser, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
 
@@ -168,3 +169,47 @@ async def test_database_gone_for_a_moment(
         assert logged.count("sessions_live: the database is back after") == 1
         # daphne logs the refused handshake; the connected tab's failed checks add nothing.
         assert logged.count("Exception inside application") == 1
+
+
+async def collect(ws: ClientConnection, until: str, timeout: float) -> list[dict[str, Any]]:
+    """Every frame up to and including the first of type ``until``."""
+    frames: list[dict[str, Any]] = []
+    deadline = time.monotonic() + timeout
+    while not frames or frames[-1]["type"] != until:
+        frames.append(await next_frame(ws, max(0.01, deadline - time.monotonic())))
+    return frames
+
+
+async def test_daphne_restarted_tabs_resume_from_the_store(
+    redis_url: str, tmp_path: Path, stack: AsyncExitStack
+) -> None:
+    with run_demo(
+        tmp_path / "demo",
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER="4",
+        SESSIONS_LIVE_EXPIRE_AFTER="7",
+    ) as demo:
+        browser = Browser(demo)
+        browser.sign_in()
+        tabs = [await stack.enter_async_context(browser.tab()) for _ in range(2)]
+        deadlines = [time.time() + (await frame_of(ws, "hello"))["expires_in"] for ws in tabs]
+
+        demo.process.stop()
+        for ws in tabs:
+            with pytest.raises(ConnectionClosed):
+                await next_frame(ws, timeout=5)
+        demo.process.start()
+
+        assert abs(deadlines[0] - deadlines[1]) < 0.5
+        moved = []
+        for _ in range(2):
+            ws = await stack.enter_async_context(browser.tab())
+            hello = await frame_of(ws, "hello")
+            assert abs(time.time() + hello["expires_in"] - deadlines[0]) < 1.0  # not moved
+            moved.append(ws)
+        for ws in moved:
+            frames = await collect(ws, "expired", timeout=12)
+            assert [frame["type"] for frame in frames] == ["warning", "expired"]  # no duplicates
+            assert time.time() >= deadlines[0] - 0.5
+        await asyncio.sleep(2.5)  # a second ending, if any, would be logged by now
+        assert demo.log.read_text().count("audit: signed out user=demo") == 1
