@@ -124,7 +124,8 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
     """Decode one frame from a tab, or raise :class:`FrameError` saying why not."""
     data = decode_object(text, binary)
     frame_type = data.get("type")
-    if frame_type not in CLIENT_FRAME_TYPES:
+    # A type that is not a string (a list, an object) is unhashable: not a membership test.
+    if not isinstance(frame_type, str) or frame_type not in CLIENT_FRAME_TYPES:
         raise _unknown(frame_type)
     if frame_type != "activity":
         return ClientFrame(type=frame_type)

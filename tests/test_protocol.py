@@ -28,7 +28,8 @@ JSON = st.recursive(
     max_leaves=20,
 )
 FRAMES = st.fixed_dictionaries(
-    {"type": st.sampled_from(["activity", "extend", "logout", "end", "end_user", "x", 1])},
+    # Any JSON as the type too: a list or an object once crashed the tab's parser.
+    {"type": st.sampled_from(["activity", "extend", "logout", "end", "end_user", "x", 1]) | JSON},
     optional={"idle": JSON, "id": JSON, "user_id": JSON},
 )
 
