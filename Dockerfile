@@ -30,4 +30,4 @@ EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"]
 # The same command as the app service of docker-compose.yml (a test keeps them equal).
-CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "--proxy-headers-host", "X-Real-IP", "--ping-interval", "20", "--ping-timeout", "30", "--websocket_timeout", "43200", "--application-close-timeout", "10", "project.asgi:application"]
+CMD ["daphne", "--bind", "0.0.0.0", "--port", "8000", "--proxy-headers", "--proxy-headers-host", "X-Real-IP", "--ping-interval", "20", "--ping-timeout", "30", "--websocket_timeout", "43200", "--application-close-timeout", "10", "--websocket-max-message-size", "65536", "project.asgi:application"]

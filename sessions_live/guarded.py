@@ -32,6 +32,7 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         super().__init__(*args, **kwargs)
         self.monotonic = monotonic
         self.rate = FrameRate()
+        self.closing = False  # a close was sent: frames still queued behind it are dropped
 
     # channels sets ``channel_receive`` once per connection and ends the consumer when it
     # raises; wrapped here, a layer outage is waited out instead.
@@ -54,8 +55,15 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         await self.refuse(FrameError(ERROR_FORBIDDEN, "Origin not allowed.", CLOSE_FORBIDDEN))
         return False
 
+    async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
+        self.closing = True
+        await super().close(code=code, reason=reason)
+
     async def within_rate(self) -> bool:
-        """Count one frame; False (and closed with 4429) past the documented rate."""
+        """Count one frame; False (and closed with 4429) past the documented rate, and False
+        for every frame that arrives after the socket began to close."""
+        if self.closing:
+            return False
         if self.rate.allow(self.monotonic()):
             return True
         await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 #: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"
@@ -128,7 +128,7 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
     if not isinstance(frame_type, str) or frame_type not in CLIENT_FRAME_TYPES:
         raise _unknown(frame_type)
     if frame_type != "activity":
-        return ClientFrame(type=frame_type)
+        return ClientFrame(type=cast(ClientFrameType, frame_type))
     idle = data.get("idle")
     if idle is not None and (
         not isinstance(idle, int | float) or isinstance(idle, bool) or not math.isfinite(idle)

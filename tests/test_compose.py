@@ -92,6 +92,7 @@ def test_the_app_service_runs_the_image_command_and_daphne_accepts_it() -> None:
     assert parsed.proxy_headers
     assert parsed.proxy_headers_host == "X-Real-IP"
     assert parsed.ping_interval < parsed.ping_timeout
+    assert 4096 < parsed.websocket_max_message_size <= 65536  # above the protocol's 4 KiB
     # Tabs reconnect (and rejoin their group) before channels-redis forgets group members.
     assert 0 < parsed.websocket_timeout < 86400
     module, _, attribute = parsed.application.partition(":")
