@@ -307,13 +307,16 @@ class SessionConsumer(GuardedConsumer):
     async def end(self, reason: str) -> None:
         """End the session (if nobody has yet) and leave."""
         assert self.live is not None
-        await database_sync_to_async(lifecycle.end_session)(
+        won = await database_sync_to_async(lifecycle.end_session)(
             self.live,
             reason,
             now=self.clock(),
             session_key=self.session_key,
             request=request_from_scope(self.scope),
         )
+        if won:  # ended for `reason` by this tab: no need to read the store again
+            await self.finish(reason)
+            return
         live = await database_sync_to_async(store.get)(self.live.pk)
         if live is not None and live.ended is None:
             await self.check()  # the claim lost to newer activity: carry on

@@ -33,13 +33,15 @@ def end_session(
 ) -> bool:
     """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
 
-    The winner deletes the Django session when it knows its key (an HTTP request or a tab does;
-    the sweep does not, and the middleware refuses that session at its next use), sends
-    ``user_logged_out`` unless Django's ``logout()`` is sending it, and pushes ``expired`` to
-    every tab of the session.
+    The winner pushes ``expired`` to every tab of the session first (the record already says
+    ended, so every request and socket is refused from here on, and the tabs should not wait
+    for the rest), then deletes the Django session when it knows its key (an HTTP request or a
+    tab does; the sweep does not, and the middleware refuses that session at its next use),
+    and sends ``user_logged_out`` unless Django's ``logout()`` is sending it.
     """
     if not store.claim_end(live.pk, reason, now, by=by):
         return False
+    push.send_sync(live.group_name, push.expired_event(reason))
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:
         delete_django_session(session_key)
@@ -48,5 +50,4 @@ def end_session(
             request = HttpRequest()
         request.user = live.user
         user_logged_out.send(sender=type(live.user), request=request, user=live.user)
-    push.send_sync(live.group_name, push.expired_event(reason))
     return True
