@@ -4,6 +4,9 @@
     python3 dev.py demo   set up .venv, migrate, create the demo user, serve under daphne
     python3 dev.py test   set up .venv, find (or, as root, install) Chromium, then ruff, mypy
                           and the whole pytest suite
+    python3 dev.py bench [NAME ...] [--quick]
+                          set up .venv and Chromium, run the benchmarks (bench/), write
+                          bench/results/ and docs/benchmarks.md
 
 Every step is printed before it runs; nothing else is hidden.
 """
@@ -100,10 +103,16 @@ def test(pytest_args: list[str]) -> None:
     setup("test")
     browser = chromium()
     print(f"Chromium for the browser tests: {browser}", flush=True)
-    run(BIN / "ruff", "check", "sessions_live", "project", "tests", "dev.py")
-    run(BIN / "ruff", "format", "--check", "sessions_live", "project", "tests", "dev.py")
+    run(BIN / "ruff", "check", "sessions_live", "project", "tests", "bench", "dev.py")
+    run(BIN / "ruff", "format", "--check", "sessions_live", "project", "tests", "bench", "dev.py")
     run(BIN / "mypy")
     run(PYTHON, "-m", "pytest", *pytest_args, env={**os.environ, "CHROMIUM_PATH": browser})
+
+
+def bench(bench_args: list[str]) -> None:
+    setup("test")
+    browser = chromium()
+    run(PYTHON, "-m", "bench", *bench_args, env={**os.environ, "CHROMIUM_PATH": browser})
 
 
 def main() -> None:
@@ -112,6 +121,8 @@ def main() -> None:
         demo()
     elif command == "test":
         test(rest)
+    elif command == "bench":
+        bench(rest)
     else:
         sys.exit(__doc__)
 

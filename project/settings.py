@@ -114,7 +114,11 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # REDIS_LAYER=pubsub picks channels-redis' pub/sub layer (docs/benchmarks.md).
+            "BACKEND": {
+                "core": "channels_redis.core.RedisChannelLayer",
+                "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            }[os.environ.get("REDIS_LAYER", "core")],
             "CONFIG": {
                 "hosts": [
                     {

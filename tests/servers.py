@@ -167,9 +167,11 @@ class DemoProcess:
         port: int,
         log: Path,
         options: tuple[str, ...] = (),
+        application: str = "project.asgi:application",
     ) -> None:
         self.env, self.host, self.port, self.log = env, host, port, log
         self.options = options  # more daphne flags, e.g. those of the compose file
+        self.application = application
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -182,7 +184,7 @@ class DemoProcess:
                     self.host,
                     "-p",
                     str(self.port),
-                    "project.asgi:application",
+                    self.application,
                 ],
                 cwd=ROOT,
                 env=self.env,
