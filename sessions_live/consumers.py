@@ -32,6 +32,7 @@ from .protocol import (
     encode,
     parse_client_frame,
 )
+from .single_flight import shared
 from .sweep import presence, sweeper
 
 logger = logging.getLogger(__name__)
@@ -283,7 +284,7 @@ class SessionConsumer(GuardedConsumer):
         assert self.live is not None
         if self.ended:
             return
-        live = await database_sync_to_async(store.get)(self.live.pk)
+        live = await self.read_store()
         outages.database.recovered()
         if not self.joined:
             await self.join_group()
@@ -299,6 +300,14 @@ class SessionConsumer(GuardedConsumer):
         else:
             await self.apply(status)
 
+    async def read_store(self) -> LiveSession | None:
+        """The session's record, read once for all of this process's tabs asking at once."""
+        assert self.live is not None
+        live_id = self.live.pk
+        return await shared.run(
+            ("get", live_id), lambda: database_sync_to_async(store.get)(live_id)
+        )
+
     # Ending -----------------------------------------------------------------------------
 
     async def expire(self, reason: policy.ExpiryReason) -> None:
@@ -307,17 +316,21 @@ class SessionConsumer(GuardedConsumer):
     async def end(self, reason: str) -> None:
         """End the session (if nobody has yet) and leave."""
         assert self.live is not None
-        won = await database_sync_to_async(lifecycle.end_session)(
-            self.live,
-            reason,
-            now=self.clock(),
-            session_key=self.session_key,
-            request=request_from_scope(self.scope),
+        live_now, now = self.live, self.clock()
+        won = await shared.run(
+            ("end", live_now.pk),
+            lambda: database_sync_to_async(lifecycle.end_session)(
+                live_now,
+                reason,
+                now=now,
+                session_key=self.session_key,
+                request=request_from_scope(self.scope),
+            ),
         )
-        if won:  # ended for `reason` by this tab: no need to read the store again
+        if won:  # ended for `reason` in this process: no need to read the store again
             await self.finish(reason)
             return
-        live = await database_sync_to_async(store.get)(self.live.pk)
+        live = await self.read_store()
         if live is not None and live.ended is None:
             await self.check()  # the claim lost to newer activity: carry on
             return
