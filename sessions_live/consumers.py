@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
-from django.db import Error as DatabaseError
 
 from . import lifecycle, outages, policy, push, store
 from .clients import request_from_scope
@@ -40,6 +39,8 @@ logger = logging.getLogger(__name__)
 CLOSE_SERVER_ERROR = 1011
 #: Seconds: a tab re-reads the store at least this often, whatever its next deadline.
 RECHECK_INTERVAL = 30.0
+#: Seconds a new tab waits to join its session's group before going on without it.
+JOIN_TIMEOUT = 2.0
 #: Seconds between two attempts to read the store while the database does not answer.
 DATABASE_RETRY_INTERVAL = 2.0
 
@@ -60,7 +61,8 @@ class SessionConsumer(GuardedConsumer):
         self.last_write = -math.inf  # monotonic time of this tab's last activity write
         self.warned = False  # this tab was told `warning` and not `active` since
         self.ended = False
-        self.joined = False  # a member of its session's group on the channel layer
+        self.joined_after = -1  # outages.channel_layer.recoveries when it joined its group
+        self.joining: asyncio.Task[None] | None = None
         self.timer: asyncio.Task[None] | None = None
 
     # Connection -------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class SessionConsumer(GuardedConsumer):
         sweeper.ensure_started()
         try:
             await self.open(user, key)
-        except DatabaseError:
+        except outages.DATABASE_UNAVAILABLE:
             # The server cannot know whether this session is live: say nothing, and let the
             # client come back (1011, with backoff) once the database answers.
             outages.database.failed()
@@ -115,25 +117,39 @@ class SessionConsumer(GuardedConsumer):
         )
         await self.apply(status)
 
+    @property
+    def joined(self) -> bool:
+        """A member of its session's group since the channel layer's last outage ended."""
+        return self.joined_after == outages.channel_layer.recoveries
+
     async def join_group(self) -> None:
-        """Join the session's group; without the channel layer, go on without it (this tab
-        then hears other tabs only through the store until :meth:`rejoin_groups`)."""
+        """Join the session's group, waiting JOIN_TIMEOUT at most; without the channel layer,
+        go on without it (this tab then hears other tabs only through the store until
+        :meth:`rejoin_groups`)."""
         try:
-            await self.rejoin_groups()
+            await asyncio.wait_for(self.rejoin_groups(), JOIN_TIMEOUT)
         except Exception:
             outages.channel_layer.failed()
+
+    def join_in_background(self) -> None:
+        """Rejoin without holding up a deadline: a Redis that drops packets takes seconds."""
+        if self.joining is None or self.joining.done():
+            self.joining = asyncio.get_running_loop().create_task(self.join_group())
 
     async def rejoin_groups(self) -> None:
         if self.live is None or self.ended:
             return
         group = self.live.group_name
+        recoveries = outages.channel_layer.recoveries
         await push.with_retry(lambda: self.channel_layer.group_add(group, self.channel_name))
-        self.joined = True
         outages.channel_layer.recovered()
+        self.joined_after = max(recoveries, outages.channel_layer.recoveries)
 
     async def disconnect(self, code: int) -> None:
         self.ended = True  # nothing may schedule a timer or send from here on
         self.cancel_timer()
+        if self.joining is not None:
+            self.joining.cancel()
         if self.live is None or self.channel_name not in presence.tabs:
             return
         presence.tabs.pop(self.channel_name, None)
@@ -144,9 +160,12 @@ class SessionConsumer(GuardedConsumer):
             )
         except Exception:
             outages.channel_layer.failed()  # its membership expires with the layer's groups
-        await database_sync_to_async(store.remove_tab)(
-            self.live.pk, self.channel_name, self.clock()
-        )
+        try:
+            await database_sync_to_async(store.remove_tab)(
+                self.live.pk, self.channel_name, self.clock()
+            )
+        except outages.DATABASE_UNAVAILABLE:
+            outages.database.failed()  # no longer refreshed: the sweep prunes it
 
     # Frames from the tab ----------------------------------------------------------------
 
@@ -162,7 +181,7 @@ class SessionConsumer(GuardedConsumer):
             return
         try:
             await self.handle(frame)
-        except DatabaseError:
+        except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()
             await self.close(code=CLOSE_SERVER_ERROR)
         except Exception:
@@ -266,7 +285,7 @@ class SessionConsumer(GuardedConsumer):
         await asyncio.sleep(delay)
         try:
             await self.check()
-        except DatabaseError:
+        except outages.DATABASE_UNAVAILABLE:
             # Nothing can be decided without the store, and the client counts down to the
             # deadline it has: try again soon, keeping the socket.
             outages.database.failed()
@@ -287,7 +306,7 @@ class SessionConsumer(GuardedConsumer):
         live = await self.read_store()
         outages.database.recovered()
         if not self.joined:
-            await self.join_group()
+            self.join_in_background()
         if live is None or live.ended is not None:
             # A record that vanished was deleted by someone: the protocol's word is terminated.
             await self.finish(live.end_reason if live is not None else EndReason.TERMINATED)
@@ -318,7 +337,9 @@ class SessionConsumer(GuardedConsumer):
         assert self.live is not None
         live_now, now = self.live, self.clock()
         won = await shared.run(
-            ("end", live_now.pk),
+            # Keyed by the reason too: a logout must not share an idle ending that loses
+            # its claim to fresh activity.
+            ("end", live_now.pk, reason),
             lambda: database_sync_to_async(lifecycle.end_session)(
                 live_now,
                 reason,

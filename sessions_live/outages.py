@@ -20,6 +20,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from django.db import InterfaceError, OperationalError
+
 logger = logging.getLogger(__name__)
 
 Message = TypeVar("Message")
@@ -37,6 +39,9 @@ class Outage:
         self.clock = clock
         self.since: float | None = None
         self.failures = 0
+        #: How many outages ended so far: a socket that joined its group before the last one
+        #: ended joins again (a restarted Redis forgot every group).
+        self.recoveries = 0
 
     @property
     def down(self) -> bool:
@@ -64,7 +69,12 @@ class Outage:
             self.failures,
         )
         self.since, self.failures = None, 0
+        self.recoveries += 1
 
+
+#: The errors of a database that does not answer (not those of a bug: a ProgrammingError or an
+#: IntegrityError is raised, never taken for an outage).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 
 #: This process's view of its channel layer and of its database.
 channel_layer = Outage("the channel layer")

@@ -16,7 +16,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
-from django.db import Error as DatabaseError
 
 from . import lifecycle, outages, store
 from .conf import get_settings
@@ -86,7 +85,7 @@ class Sweeper:
         while True:
             try:
                 result = await database_sync_to_async(sweep_once)(self.clock())
-            except DatabaseError:
+            except outages.DATABASE_UNAVAILABLE:
                 outages.database.failed()  # logged once per outage, not every interval
             except Exception:
                 logger.exception("sessions_live: sweep failed; retrying")
