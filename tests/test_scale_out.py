@@ -160,6 +160,13 @@ class Dashboard:
         return None if row is None else int(row["tabs"])
 
 
+async def watched(stack: AsyncExitStack, demo: Demo) -> tuple[Dashboard, Browser, str]:
+    """A staff dashboard on ``demo``, and a new user signed in whose session it will show."""
+    board = Dashboard(await stack.enter_async_context(staff(demo).dashboard()))
+    browser = new_user(demo)
+    return board, browser, browser.username
+
+
 @pytest.fixture
 async def stack() -> AsyncIterator[AsyncExitStack]:
     async with AsyncExitStack() as sockets:
@@ -212,9 +219,7 @@ async def test_dashboard_on_one_process_follows_tabs_on_the_other(
     patient: list[Demo], stack: AsyncExitStack
 ) -> None:
     one, two = patient
-    board = Dashboard(await stack.enter_async_context(staff(one).dashboard()))
-    browser = new_user(one)
-    name = browser.username
+    board, browser, name = await watched(stack, one)
 
     await open_tabs(stack, browser, [two])
     await board.until(lambda b: b.tabs_of(name) == 1, timeout=2)
@@ -229,9 +234,7 @@ async def test_ending_on_process_one_signs_out_tabs_on_process_two(
     patient: list[Demo], stack: AsyncExitStack
 ) -> None:
     one, two = patient
-    board = Dashboard(await stack.enter_async_context(staff(one).dashboard()))
-    browser = new_user(one)
-    name = browser.username
+    board, browser, name = await watched(stack, one)
     tabs = [ws for ws, _ in await open_tabs(stack, browser, [two, two, one])]
     rows = await board.until(lambda b: b.tabs_of(name) == 3, timeout=3)
     row = next(row for row in rows.values() if row["user"]["username"] == name)
@@ -250,9 +253,7 @@ async def test_a_killed_process_is_forgotten_and_its_tabs_move(
     patient: list[Demo], stack: AsyncExitStack
 ) -> None:
     one, two = patient
-    board = Dashboard(await stack.enter_async_context(staff(one).dashboard()))
-    browser = new_user(one)
-    name = browser.username
+    board, browser, name = await watched(stack, one)
     opened = await open_tabs(stack, browser, [one, two, two])
     deadline = time.time() + opened[1][1]["expires_in"]
     await board.until(lambda b: b.tabs_of(name) == 3, timeout=3)
