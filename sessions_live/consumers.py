@@ -20,7 +20,7 @@ from . import lifecycle, outages, policy, push, store
 from .clients import request_from_scope
 from .conf import activity_step, get_settings
 from .guarded import GuardedConsumer
-from .models import EndReason, LiveSession
+from .models import EndReason, LiveSession, session_group
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
     ClientFrame,
@@ -144,6 +144,12 @@ class SessionConsumer(GuardedConsumer):
         await push.with_retry(lambda: self.channel_layer.group_add(group, self.channel_name))
         outages.channel_layer.recovered()
         self.joined_after = max(recoveries, outages.channel_layer.recoveries)
+        if self.joined_after > recoveries:
+            # This join ended an outage: a restarted Redis forgot every group, and tabs whose
+            # own receive never failed would not notice. Rejoin all of this process's tabs.
+            task = asyncio.get_running_loop().create_task(rejoin_every_tab(self.channel_layer))
+            _background.add(task)  # held until done: the loop keeps only a weak reference
+            task.add_done_callback(_background.discard)
 
     async def disconnect(self, code: int) -> None:
         self.ended = True  # nothing may schedule a timer or send from here on
@@ -372,3 +378,15 @@ class SessionConsumer(GuardedConsumer):
 
     async def send_frame(self, frame: ServerFrame) -> None:
         await self.send(text_data=encode(frame))
+
+
+_background: set[asyncio.Task[None]] = set()
+
+
+async def rejoin_every_tab(layer: Any) -> None:
+    """Put every tab of this process back in its session's group."""
+    try:
+        for channel_name, live_id in list(presence.tabs.items()):
+            await layer.group_add(session_group(live_id), channel_name)
+    except Exception:
+        outages.channel_layer.failed()  # each tab rejoins at its next check

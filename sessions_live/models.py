@@ -64,7 +64,7 @@ class LiveSession(models.Model):
     @property
     def group_name(self) -> str:
         """The channel-layer group of this session's tabs (no secret in it)."""
-        return f"sessions_live.s.{self.id.hex}"
+        return session_group(self.id)
 
 
 class LiveTab(models.Model):
@@ -81,3 +81,8 @@ class LiveTab(models.Model):
 
     def __str__(self) -> str:
         return self.channel_name
+
+
+def session_group(live_id: uuid.UUID) -> str:
+    """The channel-layer group of a session's tabs, from its record's id alone."""
+    return f"sessions_live.s.{live_id.hex}"
