@@ -49,6 +49,16 @@ W004_HINT = (
     "Activity is reported once per interval, so an active user could be warned: "
     "make ACTIVITY_INTERVAL a small fraction of WARN_AFTER."
 )
+#: WCAG 2.2.1 (Timing Adjustable): warn at least this long before the deadline (seconds).
+MIN_WARNING = 20
+W006_MSG = (
+    "SESSIONS_LIVE warns {warning:g} seconds before the session ends (EXPIRE_AFTER - WARN_AFTER): "
+    "under the {minimum} seconds WCAG 2.2.1 asks for."
+)
+W006_HINT = (
+    "Let EXPIRE_AFTER come at least 20 seconds after WARN_AFTER (the defaults give 60), so "
+    "anyone can read the warning and stay signed in in time; see docs/accessibility.md."
+)
 E009_MSG = "SESSIONS_LIVE['TRUSTED_PROXIES'] has entries that are not addresses: {entries}."
 E009_HINT = "Write addresses or networks, e.g. ['127.0.0.1', '10.0.0.0/8']."
 E010_MSG = "SESSIONS_LIVE['SWEEP_INTERVAL'] ({interval}) must be below {limit} seconds."
@@ -210,4 +220,23 @@ def check_session_engine(
 ) -> list[CheckMessage]:
     if settings.SESSION_ENGINE == SIGNED_COOKIES_ENGINE:
         return [Error(E006_MSG, hint=E006_HINT, id="sessions_live.E006")]
+    return []
+
+
+@register("accessibility")
+def check_warning_time(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    conf = get_settings()
+    if not (_is_seconds(conf.WARN_AFTER) and _is_seconds(conf.EXPIRE_AFTER)):
+        return []  # E002
+    warning = conf.EXPIRE_AFTER - conf.WARN_AFTER
+    if 0 < warning < MIN_WARNING:  # not above 0: E001
+        return [
+            Warning(
+                W006_MSG.format(warning=warning, minimum=MIN_WARNING),
+                hint=W006_HINT,
+                id="sessions_live.W006",
+            )
+        ]
     return []

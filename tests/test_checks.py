@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.checks import Error, Warning
+from django.core.checks import Error, Warning, run_checks
 
 from sessions_live import checks
 from sessions_live.conf import SessionsLiveSettings, get_settings
@@ -22,6 +22,7 @@ def run_all() -> list[Any]:
         *checks.check_channel_layer(),
         *checks.check_middleware(),
         *checks.check_session_engine(),
+        *checks.check_warning_time(),
     ]
 
 
@@ -189,3 +190,44 @@ def test_sweep_too_slow_for_tab_presence_is_e010(settings: Any) -> None:
             id="sessions_live.E010",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    ("warn", "expire", "warning"), [(590, 600, "10"), (2, 5, "3"), (0.5, 20, "19.5")]
+)
+def test_warning_shorter_than_wcag_asks_is_w006(
+    settings: Any, warn: float, expire: float, warning: str
+) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": warn, "EXPIRE_AFTER": expire, "ACTIVITY_INTERVAL": 0.1}
+    assert checks.check_warning_time() == [
+        Warning(
+            f"SESSIONS_LIVE warns {warning} seconds before the session ends "
+            "(EXPIRE_AFTER - WARN_AFTER): under the 20 seconds WCAG 2.2.1 asks for.",
+            hint=checks.W006_HINT,
+            id="sessions_live.W006",
+        )
+    ]
+    assert "sessions_live.W006" in ids()
+
+
+@pytest.mark.parametrize(
+    "timeouts",
+    [
+        {},  # the defaults: 60 s of warning
+        {"WARN_AFTER": 40, "EXPIRE_AFTER": 60},  # exactly 20 s, the demo's
+        {"WARN_AFTER": 600, "EXPIRE_AFTER": 600},  # no warning at all is E001's to report
+        {"WARN_AFTER": 10, "EXPIRE_AFTER": "15"},  # not a number: E002's
+    ],
+)
+def test_twenty_seconds_of_warning_or_more_is_no_w006(
+    settings: Any, timeouts: dict[str, Any]
+) -> None:
+    settings.SESSIONS_LIVE = timeouts
+    assert checks.check_warning_time() == []
+
+
+def test_w006_runs_under_the_accessibility_tag_and_can_be_silenced(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"WARN_AFTER": 2, "EXPIRE_AFTER": 5, "ACTIVITY_INTERVAL": 0.5}
+    assert [message.id for message in run_checks(tags=["accessibility"])] == ["sessions_live.W006"]
+    settings.SILENCED_SYSTEM_CHECKS = ["sessions_live.W006"]
+    assert [message.is_silenced() for message in run_checks(tags=["accessibility"])] == [True]
