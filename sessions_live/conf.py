@@ -43,6 +43,7 @@ class SessionsLiveSettings:
     #: URL names ("name" or "namespace:name") whose requests do not count as activity.
     PASSIVE_URL_NAMES: tuple[str, ...] = ()
     #: Seconds: the client reports input at most once per window (leading and trailing edge).
+    #: When unset, WARN_AFTER / 4 if that is smaller.
     ACTIVITY_INTERVAL: float = 10
     #: Where signed-out tabs and requests go; None means ``settings.LOGIN_URL``.
     LOGIN_URL: str | None = None
@@ -98,6 +99,10 @@ def legacy_settings_in_use() -> list[str]:
     ]
 
 
+def _is_positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
 @functools.cache
 def get_settings() -> SessionsLiveSettings:
     values: dict[str, Any] = {}
@@ -105,6 +110,11 @@ def get_settings() -> SessionsLiveSettings:
         if hasattr(django_settings, legacy):
             values[key] = getattr(django_settings, legacy)
     values.update((k, v) for k, v in user_settings().items() if k in KNOWN_KEYS)
+    warn = values.get("WARN_AFTER", SessionsLiveSettings.WARN_AFTER)
+    if "ACTIVITY_INTERVAL" not in values and _is_positive(warn):
+        # Unset: at most a quarter of WARN_AFTER, so short timeouts (django-session-security's
+        # own test project warns after 5 s) never warn an active user.
+        values["ACTIVITY_INTERVAL"] = min(SessionsLiveSettings.ACTIVITY_INTERVAL, warn / 4)
     for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES", "TRUSTED_PROXIES"):
         if key in values and isinstance(values[key], list | tuple | set | frozenset):
             values[key] = tuple(values[key])
