@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from django.http import HttpRequest
 
-from .conf import get_settings
+from .conf import LEGACY_SETTINGS, get_settings, legacy_settings_in_use
 
 ViewT = TypeVar("ViewT", bound=Callable[..., object])
 
@@ -30,6 +30,12 @@ def is_passive(request: HttpRequest, view: Callable[..., object]) -> bool:
     match = request.resolver_match
     if match is None:
         return False
-    return match.view_name in conf.PASSIVE_URL_NAMES or (
-        bool(match.url_name) and match.url_name in conf.PASSIVE_URL_NAMES and not match.namespaces
+    if match.view_name in conf.PASSIVE_URL_NAMES:
+        return True
+    if not match.url_name or match.url_name not in conf.PASSIVE_URL_NAMES:
+        return False
+    # A plain name is a route outside any namespace, except in the names read from
+    # SESSION_SECURITY_PASSIVE_URL_NAMES: django-session-security matched them in any namespace.
+    return not match.namespaces or (
+        LEGACY_SETTINGS["PASSIVE_URL_NAMES"] in legacy_settings_in_use()
     )
