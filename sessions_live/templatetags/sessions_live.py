@@ -20,9 +20,12 @@ def sessions_live_script(context: template.Context) -> SafeString:
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return SafeString("")
+    # Django's csp context processor, else django-csp's request attribute (where
+    # django-session-security's all.html looked for it).
+    nonce = context.get("csp_nonce") or getattr(request, "csp_nonce", None)
     return render_to_string(
         "sessions_live/script.html",
-        {"config": client_config(), "csp_nonce": context.get("csp_nonce")},
+        {"config": client_config(), "csp_nonce": nonce},
         request=request,
     )
 
