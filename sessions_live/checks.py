@@ -8,6 +8,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.urls import NoReverseMatch, reverse
 
 from .conf import KNOWN_KEYS, SETTING_NAME, get_settings, legacy_settings_in_use, user_settings
 
@@ -48,6 +49,12 @@ W004_MSG = "SESSIONS_LIVE['ACTIVITY_INTERVAL'] ({interval}) is not below WARN_AF
 W004_HINT = (
     "Activity is reported once per interval, so an active user could be warned: "
     "make ACTIVITY_INTERVAL a small fraction of WARN_AFTER."
+)
+LEGACY_PING_URL_NAME = "session_security_ping"
+W005_MSG = "django-session-security's ping URL ('session_security_ping') is still routed."
+W005_HINT = (
+    "Remove the include('session_security.urls') line from your urls.py: sessions-live "
+    "pushes over its WebSocket and never pings that view."
 )
 #: WCAG 2.2.1 (Timing Adjustable): warn at least this long before the deadline (seconds).
 MIN_WARNING = 20
@@ -221,6 +228,17 @@ def check_session_engine(
     if settings.SESSION_ENGINE == SIGNED_COOKIES_ENGINE:
         return [Error(E006_MSG, hint=E006_HINT, id="sessions_live.E006")]
     return []
+
+
+@register(Tags.urls)
+def check_legacy_urls(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    try:
+        reverse(LEGACY_PING_URL_NAME)
+    except NoReverseMatch:
+        return []
+    return [Warning(W005_MSG, hint=W005_HINT, id="sessions_live.W005")]
 
 
 @register("accessibility")
