@@ -14,7 +14,7 @@ WORKDIR /app
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin app
 
 # Dependencies first, so a change to the demo does not reinstall them.
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md LICENSE ./
 COPY sessions_live ./sessions_live
 RUN pip install ".[demo,postgres]"
 
