@@ -97,5 +97,6 @@ LOGOUT_REDIRECT_URL = "/login"
 USE_TZ = True
 TIME_ZONE = "UTC"
 STATIC_URL = "static/"
+STATICFILES_DIRS = [HERE / "static"]
 WHITENOISE_USE_FINDERS = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -1,5 +1,6 @@
-"""A protected page, two passive URLs (one by path, one by name inside a namespace) and the
-sign-in views. The ``session_security/`` include is gone: see ``urls_unchanged``."""
+"""A protected page, a page playing a video, two passive URLs (one by path, one by name inside
+a namespace) and the sign-in views. The ``session_security/`` include is gone: see
+``urls_unchanged``."""
 
 from __future__ import annotations
 
@@ -15,6 +16,11 @@ def page(request: HttpRequest) -> HttpResponse:
     return render(request, "migrating/page.html")
 
 
+@login_required
+def watch(request: HttpRequest) -> HttpResponse:
+    return render(request, "migrating/watch.html")
+
+
 def status(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"ok": True})
 
@@ -23,6 +29,7 @@ monitor = [path("status/", status, name="ignore")]
 
 urlpatterns = [
     path("", page, name="page"),
+    path("watch/", watch, name="watch"),  # a playing video calls sessionsLive.activity()
     path("poll/", status, name="poll"),  # in SESSION_SECURITY_PASSIVE_URLS
     path("monitor/", include((monitor, "monitor"))),  # "ignore" in ..._PASSIVE_URL_NAMES
     path("api/", status, name="api"),  # not passive
