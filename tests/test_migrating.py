@@ -158,6 +158,12 @@ def test_usual_timeouts_keep_the_documented_activity_window(legacy_only: Any) ->
     assert get_settings().ACTIVITY_INTERVAL == 10
 
 
+def test_a_warn_after_that_is_no_number_leaves_the_window_alone(legacy_only: Any) -> None:
+    legacy_only.SESSION_SECURITY_WARN_AFTER = "5"  # E002 reports it; reading never raises
+    assert get_settings().ACTIVITY_INTERVAL == 10
+    assert "sessions_live.E002" in [message.id for message in checks.check_settings()]
+
+
 @pytest.mark.parametrize("path", ["/ns/status/", "/passive-name/"])
 def test_session_security_passive_names_match_in_any_namespace(
     legacy_only: Any, signed_in: Callable[..., Client], path: str
