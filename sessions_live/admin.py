@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from . import dashboard
@@ -117,10 +118,11 @@ def dashboard_strings() -> dict[str, Any]:
     """Every string the dashboard script shows, translated here."""
     return {
         "states": {
-            "active": _("active"),
-            "warning": _("warning"),
-            "idle": _("no tab open"),
-            "ended": _("ended"),
+            # In a context: bare "active" is also Django's word for a user account.
+            "active": pgettext("session state", "active"),
+            "warning": pgettext("session state", "warning"),
+            "idle": pgettext("session state", "no tab open"),
+            "ended": pgettext("session state", "ended"),
         },
         "reasons": {
             "idle": _("inactivity"),
@@ -137,5 +139,6 @@ def dashboard_strings() -> dict[str, Any]:
         "connected": _("Live"),
         "reconnecting": _("Connection lost. Reconnecting…"),
         "forbidden": _("You may not do that."),
+        "notFound": _("No such live session."),
         "none": _("No sessions match."),
     }

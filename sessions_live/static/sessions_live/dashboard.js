@@ -29,7 +29,13 @@ function start(root, config) {
   let sortByIdle = false, socket = null, attempt = 0;
 
   const since = (entry) => (performance.now() - entry.at) / 1000;
-  const time = (epoch) => (epoch ? new Date(epoch * 1000).toLocaleTimeString() : "–");
+  // Times in the page's language (the admin renders <html lang>), not the browser's.
+  const lang = document.documentElement.lang || undefined;
+  function time(epoch) {
+    if (!epoch) return "–";
+    const date = new Date(epoch * 1000);
+    try { return date.toLocaleTimeString(lang); } catch { return date.toLocaleTimeString(); } // not a BCP 47 tag
+  }
 
   function stateOf(entry) {
     const { row } = entry;
@@ -132,7 +138,8 @@ function start(root, config) {
       for (const row of frame.sessions || []) rows.set(row.id, { row, at });
       for (const id of frame.removed || []) rows.delete(id);
     } else if (frame.type === "error") {
-      status.textContent = strings.forbidden || frame.message;
+      // The frame's own message is for developers, in English: show the translated one.
+      status.textContent = (frame.code === "not_found" ? strings.notFound : strings.forbidden) || "";
       return;
     } else return;
     totals(frame.totals);
