@@ -67,13 +67,32 @@ class LiveSession(models.Model):
         return session_group(self.id)
 
 
+class LiveProcess(models.Model):
+    """A server process that holds tabs. Its heartbeat vouches for all of its tabs at once,
+    so an idle tab costs no write; a process that stops beating is pruned with its tabs."""
+
+    name = models.CharField(max_length=64, primary_key=True)
+    host = models.CharField(max_length=255, blank=True)
+    pid = models.PositiveIntegerField(null=True, blank=True)
+    started = models.DateTimeField()
+    seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("server process")
+        verbose_name_plural = _("server processes")
+
+    def __str__(self) -> str:
+        return f"{self.host} {self.pid}"
+
+
 class LiveTab(models.Model):
-    """One open WebSocket of a session, refreshed by its process so dead processes are pruned."""
+    """One open WebSocket of a session, alive as long as its process (``LiveProcess``) is."""
 
     session = models.ForeignKey(LiveSession, on_delete=models.CASCADE, related_name="tabs")
     channel_name = models.CharField(max_length=200, unique=True)
+    #: The ``LiveProcess.name`` of the process holding the socket.
+    process = models.CharField(max_length=64, db_index=True)
     opened = models.DateTimeField()
-    seen = models.DateTimeField(db_index=True)
 
     class Meta:
         verbose_name = _("live tab")

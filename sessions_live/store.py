@@ -12,14 +12,14 @@ import datetime as dt
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, Min, OuterRef, Q
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
 from . import policy
 from .conf import get_settings
-from .models import EndReason, LiveSession, LiveTab
+from .models import EndReason, LiveProcess, LiveSession, LiveTab
 
 _HASH_SALT = "sessions_live.session_key"
 USER_AGENT_MAX = 512
@@ -142,11 +142,11 @@ def claim_end(
     return updated == 1
 
 
-def add_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
+def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> None:
     moment = to_datetime(now)
     LiveTab.objects.update_or_create(
         channel_name=channel_name,
-        defaults={"session_id": live_id, "opened": moment, "seen": moment},
+        defaults={"session_id": live_id, "process": process, "opened": moment},
     )
     LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
@@ -157,40 +157,71 @@ def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
     LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
-def refresh_tabs(tabs: dict[str, uuid.UUID], now: float) -> None:
-    """Mark this process's tabs (channel name to session id) as alive, in one statement.
-
-    An upsert: a tab that another process pruned while this one could not refresh it (a
-    stalled sweep, a database outage) comes back while its socket is still open.
-    """
-    if not tabs:
-        return
+def beat(process: LiveProcess, tabs: dict[str, uuid.UUID], now: float) -> bool:
+    """Vouch for every tab of ``process`` (channel name to session id): one UPDATE, whatever
+    the number of tabs. False when the process had been pruned (it stalled, or lost the
+    database, for too long): its row and its tabs are then written again, for sessions that
+    still exist, while their sockets are still open."""
     moment = to_datetime(now)
+    if LiveProcess.objects.filter(name=process.name).update(seen=moment):
+        return True
+    process.seen = moment
+    process.save(force_insert=True)
     live_ids = set(
         LiveSession.objects.filter(pk__in=set(tabs.values())).values_list("pk", flat=True)
     )
     LiveTab.objects.bulk_create(
         [
-            LiveTab(session_id=live_id, channel_name=name, opened=moment, seen=moment)
+            LiveTab(session_id=live_id, channel_name=name, process=process.name, opened=moment)
             for name, live_id in tabs.items()
             if live_id in live_ids
         ],
         update_conflicts=True,
         unique_fields=["channel_name"],
-        update_fields=["seen"],
+        update_fields=["process"],
     )
+    return False
 
 
 def prune_tabs(stale_before: float, now: float) -> int:
-    """Forget tabs whose process stopped refreshing them (it died or lost its database)."""
-    stale = LiveTab.objects.filter(seen__lt=to_datetime(stale_before))
+    """Forget tabs whose process stopped beating (it died or lost its database), and those
+    processes. Tabs opened since ``stale_before`` are left: their process may not have beaten
+    yet."""
+    cutoff = to_datetime(stale_before)
+    alive = LiveProcess.objects.filter(seen__gte=cutoff).values("name")
+    stale = LiveTab.objects.filter(opened__lt=cutoff).exclude(process__in=alive)
     session_ids = list(stale.values_list("session_id", flat=True).distinct())
     if not session_ids:
         return 0
     deleted, _ = stale.delete()
+    LiveProcess.objects.filter(seen__lt=cutoff).delete()
     moment = to_datetime(now)
     LiveSession.objects.filter(pk__in=session_ids).update(tabs_seen=moment, changed=moment)
     return deleted
+
+
+def ended_since(moment: float) -> list[tuple[uuid.UUID, str]]:
+    """Sessions ended at or after ``moment``, with their reasons (for tabs whose push of the
+    ending was lost)."""
+    return list(
+        LiveSession.objects.filter(ended__gte=to_datetime(moment)).values_list("pk", "end_reason")
+    )
+
+
+def next_deadline(now: float) -> float:
+    """Epoch seconds before which no live session can fall due: the earliest idle or absolute
+    deadline of the live sessions, and at most EXPIRE_AFTER away (a session that starts later
+    is due later still; activity only moves deadlines later)."""
+    timeouts = get_settings().timeouts
+    earliest = LiveSession.objects.filter(ended__isnull=True).aggregate(
+        activity=Min("last_activity"), started=Min("started")
+    )
+    deadline = now + timeouts.expire_after
+    if earliest["activity"] is not None:
+        deadline = min(deadline, to_epoch(earliest["activity"]) + timeouts.expire_after)
+    if earliest["started"] is not None and timeouts.absolute_expire_after is not None:
+        deadline = min(deadline, to_epoch(earliest["started"]) + timeouts.absolute_expire_after)
+    return deadline
 
 
 def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
@@ -222,6 +253,11 @@ def mark_changed(live_id: uuid.UUID, now: float) -> None:
     """Tell the dashboard a session's shown state changed without a write of its own
     (it entered its warning period)."""
     LiveSession.objects.filter(pk=live_id).update(changed=to_datetime(now))
+
+
+def forget_processes(stale_before: float) -> None:
+    """Delete the rows of processes that stopped beating (their tabs are pruned already)."""
+    LiveProcess.objects.filter(seen__lt=to_datetime(stale_before)).delete()
 
 
 def delete_ended_before(cutoff: float) -> int:

@@ -1,9 +1,12 @@
 """The sweep: ends sessions that no tab is watching, and forgets tabs of dead processes.
 
-``sweep_once`` is the whole job; :class:`Sweeper` runs it every ``SWEEP_INTERVAL`` seconds
-inside a daphne process (started by the first WebSocket that connects to the process), and the
-``sessions_live_sweep`` management command runs it in a process of its own. Several sweeps at
-once are safe: ending is claimed by exactly one of them.
+``sweep_once`` does the whole job at once (the ``sessions_live_sweep`` management command, in a
+process of its own). Inside a daphne process, :class:`Sweeper` (started by the first WebSocket
+that connects) wakes every ``SWEEP_INTERVAL`` seconds but touches the database only for what is
+due: the process's heartbeat (:mod:`sessions_live.presence`), a prune of dead processes, and the
+query for sessions past their deadline, which it runs again only at the earliest deadline the
+store holds. Idle, a process costs a few statements a minute, whatever its tabs. Several
+sweeps at once are safe: ending is claimed by exactly one of them.
 """
 
 from __future__ import annotations
@@ -13,19 +16,21 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
 from . import lifecycle, outages, store
 from .conf import get_settings
+from .presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
 
 logger = logging.getLogger(__name__)
 
-#: Seconds between two refreshes of this process's tabs in the store.
-TAB_REFRESH_INTERVAL = 5.0
-#: A tab not refreshed for this long belongs to a process that is gone.
-TAB_STALE_AFTER = 20.0
+#: Seconds between two prunes of dead processes' tabs: with TAB_STALE_AFTER, a process that
+#: dies leaves every dashboard within TAB_STALE_AFTER + PRUNE_INTERVAL of its last beat.
+PRUNE_INTERVAL = 2 * PRESENCE_INTERVAL
+#: Seconds between two deletions of ended sessions past RETENTION (and of dead process rows).
+FORGET_INTERVAL = 3600.0
 
 
 @dataclass
@@ -33,47 +38,52 @@ class SweepResult:
     ended: int = 0
     pruned: int = 0
     forgotten: int = 0  # ended sessions past the retention period, deleted
+    #: Sessions of this process's tabs that the store says ended (their push may be lost).
+    ended_elsewhere: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
-class Presence:
-    """The tabs this process holds, refreshed in the store so other processes trust them."""
-
-    def __init__(self) -> None:
-        self.tabs: dict[str, uuid.UUID] = {}  # channel name -> live session id
-        self.refreshed = 0.0
-
-    def refresh_if_due(self, now: float) -> None:
-        if now - self.refreshed >= TAB_REFRESH_INTERVAL:
-            store.refresh_tabs(dict(self.tabs), now)
-            self.refreshed = now
+def end_due(now: float) -> int:
+    return sum(1 for live, reason in store.due(now) if lifecycle.end_session(live, reason, now=now))
 
 
-#: This process's own tabs (only this process reads it; others see the store).
-presence = Presence()
+def forget(now: float) -> int:
+    store.forget_processes(now - TAB_STALE_AFTER)
+    return store.delete_ended_before(now - float(get_settings().RETENTION))
 
 
 def sweep_once(now: float) -> SweepResult:
+    """Everything, now: prune dead processes' tabs, end what is due, forget old records."""
     result = SweepResult()
-    presence.refresh_if_due(now)
     result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
-    for live, reason in store.due(now):
-        if lifecycle.end_session(live, reason, now=now):
-            result.ended += 1
-    result.forgotten = store.delete_ended_before(now - float(get_settings().RETENTION))
+    result.ended = end_due(now)
+    result.forgotten = forget(now)
     return result
 
 
 class Sweeper:
-    """Runs :func:`sweep_once` on the event loop of the process, one task per process."""
+    """Runs the sweep on the event loop of the process, one task per process, doing each part
+    only when it is due."""
 
     def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.clock = clock
         self.task: asyncio.Task[None] | None = None
+        self.due_at = -float("inf")  # epoch seconds: no session can fall due before this
+        self.prune_at = -float("inf")  # ... the next prune of dead processes' tabs
+        self.forget_at = -float("inf")  # ... the next deletion of old records
+        self.wakes: list[float] = []  # moments asked for by wake_by, still to come
 
     def ensure_started(self) -> None:
         loop = asyncio.get_running_loop()
         if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            # A new start forgets the schedule: the store may have changed meanwhile.
+            self.due_at = self.prune_at = self.forget_at = -float("inf")
             self.task = loop.create_task(self.run(), name="sessions_live.sweep")
+
+    def wake_by(self, moment: float) -> None:
+        """Look for due sessions by ``moment`` (a tab of this process closed: its session
+        may end CLOSE_GRACE later, and the store's deadlines do not say so)."""
+        self.wakes.append(moment)
+        self.due_at = min(self.due_at, moment)
 
     async def stop(self) -> None:
         task, self.task = self.task, None
@@ -81,16 +91,37 @@ class Sweeper:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
 
+    def tick(self, now: float) -> SweepResult:
+        result = SweepResult()
+        result.ended_elsewhere = presence.beat_if_due(now)
+        if now >= self.prune_at:
+            result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
+            self.prune_at = now + PRUNE_INTERVAL
+        if now >= self.due_at:
+            result.ended = end_due(now)
+            self.due_at = store.next_deadline(now)
+            conf = get_settings()
+            if conf.EXPIRE_WHEN_ALL_TABS_CLOSED:
+                # A tab may close in another process at any moment from now on.
+                self.due_at = min(self.due_at, now + float(conf.CLOSE_GRACE))
+            self.wakes = [moment for moment in self.wakes if moment > now]
+            self.due_at = min([self.due_at, *self.wakes])
+        if now >= self.forget_at:
+            result.forgotten = forget(now)
+            self.forget_at = now + FORGET_INTERVAL
+        return result
+
     async def run(self) -> None:
         while True:
             try:
-                result = await database_sync_to_async(sweep_once)(self.clock())
+                result = await database_sync_to_async(self.tick)(self.clock())
             except outages.DATABASE_UNAVAILABLE:
                 outages.database.failed()  # logged once per outage, not every interval
             except Exception:
                 logger.exception("sessions_live: sweep failed; retrying")
             else:
                 outages.database.recovered()
+                presence.tell_ended(result.ended_elsewhere)
                 if result.ended or result.pruned:
                     logger.info(
                         "sessions_live: sweep ended %d sessions, pruned %d tabs",

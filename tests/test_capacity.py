@@ -1,8 +1,9 @@
 """A full channel drops pushes silently; the tab still learns its session is over.
 
 channels-redis drops a group message for a channel already holding ``capacity`` messages,
-without an error. The store, not the push, is the truth: a tab re-reads it at least every
-``RECHECK_INTERVAL``, and a tab that connects is told from it at once.
+without an error. The store, not the push, is the truth: the process's presence beat reads the
+endings from it every ``PRESENCE_INTERVAL`` and tells its tabs, and a tab that connects is told
+from it at once.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 
-from sessions_live import consumers, lifecycle, push
+from sessions_live import lifecycle, push
+from sessions_live import presence as presence_module
 from sessions_live.models import EndReason
 
 from .helpers import live_of
@@ -47,8 +49,10 @@ async def test_a_burst_to_a_full_channel_loses_the_expired_push_but_not_the_endi
     small_layer: Any,
     asigned_in: Callable[..., Any],
     monkeypatch: pytest.MonkeyPatch,
+    timeouts: Callable[..., None],
 ) -> None:
-    monkeypatch.setattr(consumers, "RECHECK_INTERVAL", 0.5)
+    monkeypatch.setattr(presence_module, "PRESENCE_INTERVAL", 0.5)
+    timeouts(SWEEP_INTERVAL=0.1)  # the sweep's tick drives the presence beat
     client = await asigned_in()
     live = await sync_to_async(live_of)(client)
     tab = await connect(client)

@@ -12,11 +12,14 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from sessions_live import store
-from sessions_live.models import LiveSession, LiveTab
-from sessions_live.sweep import TAB_STALE_AFTER, sweep_once, sweeper
+from sessions_live.models import LiveProcess, LiveSession, LiveTab
+from sessions_live.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, Presence
+from sessions_live.sweep import PRUNE_INTERVAL, Sweeper, sweep_once, sweeper
 
 from .helpers import age, live_of
 
@@ -53,9 +56,18 @@ def test_absolute_limit_is_swept(signed_in: SignIn, timeouts: Callable[..., None
     assert live_of(client).end_reason == "absolute"
 
 
-def add_tab(client: Client, name: str, *, seen_ago: float = 0) -> None:
+def add_tab(client: Client, name: str, *, process: str = "here", ago: float = 0) -> None:
     now = time.time()
-    store.add_tab(live_of(client).pk, name, now - seen_ago)
+    store.add_tab(live_of(client).pk, name, process, now - ago)
+
+
+def beating(name: str, tabs: dict[str, uuid.UUID], *, ago: float = 0) -> LiveProcess:
+    """A process row, as a process holding ``tabs`` writes it at a heartbeat ``ago`` seconds
+    back."""
+    moment = time.time() - ago
+    process = LiveProcess(name=name, started=store.to_datetime(moment))
+    store.beat(process, tabs, moment)
+    return process
 
 
 def close_tabs(client: Client, *, ago: float) -> None:
@@ -98,12 +110,29 @@ def test_session_that_never_had_a_tab_is_not_ended_for_closing(
 
 def test_tabs_of_a_dead_process_are_pruned(signed_in: SignIn) -> None:
     client = signed_in()
-    add_tab(client, "alive")
-    add_tab(client, "dead", seen_ago=TAB_STALE_AFTER + 1)
+    beating("alive", {"alive-tab": live_of(client).pk}, ago=TAB_STALE_AFTER + 5)
+    beating("alive", {}, ago=1)  # it beat again since
+    beating("dead", {"dead-tab": live_of(client).pk}, ago=TAB_STALE_AFTER + 5)
+    add_tab(client, "new-tab", process="new", ago=1)  # its process has not beaten yet
     result = sweep_once(time.time())
     assert result.pruned == 1
-    assert list(LiveTab.objects.values_list("channel_name", flat=True)) == ["alive"]
+    assert sorted(LiveTab.objects.values_list("channel_name", flat=True)) == [
+        "alive-tab",
+        "new-tab",
+    ]
+    assert list(LiveProcess.objects.values_list("name", flat=True)) == ["alive"]
     assert live_of(client).tabs_seen > dt.datetime.now(tz=dt.UTC) - dt.timedelta(seconds=5)
+
+
+def test_a_heartbeat_is_one_statement_however_many_tabs(signed_in: SignIn) -> None:
+    live_id = live_of(signed_in()).pk
+    tabs = {f"tab-{number}": live_id for number in range(200)}
+    process = beating("busy", tabs)
+    assert LiveTab.objects.filter(process="busy").count() == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert store.beat(process, tabs, time.time())
+    assert len(queries) == 1
+    assert queries[0]["sql"].startswith("UPDATE")
 
 
 def test_management_command_sweeps(signed_in: SignIn, capsys: pytest.CaptureFixture[str]) -> None:
@@ -149,9 +178,84 @@ def test_a_pruned_tab_whose_socket_is_open_comes_back(signed_in: SignIn) -> None
     client = signed_in()
     live = live_of(client)
     now = time.time()
-    store.add_tab(live.pk, "stalled-process-tab", now - TAB_STALE_AFTER - 1)
+    tabs = {"stalled-process-tab": live.pk, "tab-of-a-deleted-session": uuid.uuid4()}
+    process = beating("stalled", {"stalled-process-tab": live.pk}, ago=TAB_STALE_AFTER + 1)
     assert store.prune_tabs(now - TAB_STALE_AFTER, now) == 1  # another process pruned it
-    store.refresh_tabs({"stalled-process-tab": live.pk}, now)  # its own process recovers
+    assert not LiveProcess.objects.exists()
+    assert not store.beat(process, tabs, now)  # its own process recovers: written again
     assert list(LiveTab.objects.values_list("channel_name", flat=True)) == ["stalled-process-tab"]
-    store.refresh_tabs({"tab-of-a-deleted-session": uuid.uuid4()}, now)
+    assert store.beat(process, tabs, now)  # and from then on, beats as usual
     assert LiveTab.objects.count() == 1
+
+
+def test_the_in_process_sweep_asks_the_database_only_when_something_is_due(
+    signed_in: SignIn,
+) -> None:
+    client = signed_in()
+    sweep = Sweeper()
+    now = time.time()
+    sweep.tick(now)  # prunes, looks for due sessions, forgets old ones, learns the deadline
+    for later in (1, 5, PRUNE_INTERVAL - 1):
+        with CaptureQueriesContext(connection) as queries:
+            assert sweep.tick(now + later).ended == 0
+        assert [query["sql"] for query in queries] == [], later
+    for later in (60, 599):  # only the prune of dead processes' tabs, every PRUNE_INTERVAL
+        with CaptureQueriesContext(connection) as queries:
+            assert sweep.tick(now + later).ended == 0
+        assert len(queries) == 1
+        assert "sessions_live_liveprocess" in queries[0]["sql"], queries[0]["sql"]
+    assert sweep.tick(now + 601).ended == 1  # its deadline: 600 s after its last activity
+    assert live_of(client).end_reason == "idle"
+
+
+def test_closing_the_last_tab_wakes_the_sweep_for_the_grace(
+    signed_in: SignIn, timeouts: Callable[..., None]
+) -> None:
+    timeouts(EXPIRE_WHEN_ALL_TABS_CLOSED=True, CLOSE_GRACE=15)
+    client = signed_in()
+    add_tab(client, "tab-1")
+    sweep = Sweeper()
+    now = time.time()
+    sweep.tick(now)
+    assert sweep.due_at == pytest.approx(now + 15)  # a tab may close elsewhere at any moment
+    close_tabs(client, ago=-10)  # the last tab closes in this process at now + 10
+    sweep.wake_by(now + 10 + 15)
+    assert sweep.tick(now + 15).ended == 0
+    assert sweep.due_at == now + 25  # not now + 30, as the store alone would say
+    assert sweep.tick(now + 25.5).ended == 1
+    assert live_of(client).end_reason == "closed"
+
+
+class FakeTab:
+    def __init__(self, channel_name: str) -> None:
+        self.channel_name = channel_name
+        self.told: list[str] = []
+
+    def notice_ended(self, reason: str) -> None:
+        self.told.append(reason)
+
+    def hand(self, live: LiveSession | None) -> None:
+        raise AssertionError("not used here")
+
+    async def finish(self, reason: str, redirect: str | None = None) -> None:
+        raise AssertionError("not used here")
+
+
+def test_the_heartbeat_tells_tabs_of_endings_whose_push_was_lost(signed_in: SignIn) -> None:
+    ended, other, elsewhere = signed_in("ended"), signed_in("other"), signed_in("elsewhere")
+    ended_id, other_id = live_of(ended).pk, live_of(other).pk
+    here = Presence()
+    tabs = {name: FakeTab(name) for name in ("a", "b", "c")}
+    here.add(tabs["a"], ended_id)
+    here.add(tabs["b"], ended_id)
+    here.add(tabs["c"], other_id)
+    now = time.time()
+    assert here.beat_if_due(now) == []
+    assert here.beat_if_due(now + 1) == []  # not due: no statement
+    for client in (ended, elsewhere):
+        client.post("/logout/")  # its push may have been lost
+    found = here.beat_if_due(time.time() + PRESENCE_INTERVAL)
+    assert found == [(ended_id, "logout")]
+    here.tell_ended(found)
+    assert [tab.told for tab in tabs.values()] == [["logout"], ["logout"], []]
+    assert here.siblings(ended_id, tabs["a"]) == [tabs["b"]]
