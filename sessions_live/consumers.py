@@ -15,12 +15,14 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from . import lifecycle, outages, policy, push, store
 from .clients import request_from_scope
 from .conf import activity_step, get_settings
 from .guarded import GuardedConsumer
 from .models import EndReason, LiveSession, session_group
+from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
     ClientFrame,
@@ -32,13 +34,11 @@ from .protocol import (
     parse_client_frame,
 )
 from .single_flight import shared
-from .sweep import presence, sweeper
+from .sweep import sweeper
 
 logger = logging.getLogger(__name__)
 
 CLOSE_SERVER_ERROR = 1011
-#: Seconds: a tab re-reads the store at least this often, whatever its next deadline.
-RECHECK_INTERVAL = 30.0
 #: Seconds a new tab waits to join its session's group before going on without it.
 JOIN_TIMEOUT = 2.0
 #: Seconds between two attempts to read the store while the database does not answer.
@@ -74,7 +74,7 @@ class SessionConsumer(GuardedConsumer):
         session = self.scope.get("session")
         key = session.session_key if session is not None else None
         if user is None or not user.is_authenticated or not key:
-            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            await self.refuse_signed_out()
             return
         sweeper.ensure_started()
         try:
@@ -84,6 +84,22 @@ class SessionConsumer(GuardedConsumer):
             # client come back (1011, with backoff) once the database answers.
             outages.database.failed()
             await self.close(code=CLOSE_SERVER_ERROR)
+
+    async def refuse_signed_out(self) -> None:
+        """Close with 4401; first say why, if the cookie names a session that ended (its
+        Django session is deleted by then, so the tab that asks again after a lost
+        ``expired`` push learns the reason here)."""
+        cookie = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        try:
+            live = await database_sync_to_async(store.find)(cookie) if cookie else None
+        except outages.DATABASE_UNAVAILABLE:
+            outages.database.failed()
+            live = None
+        if live is not None and live.ended is not None:
+            self.live = live
+            await self.finish(live.end_reason or EndReason.TERMINATED)
+        else:
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def open(self, user: Any, key: str) -> None:
         live = await database_sync_to_async(store.find)(key)
@@ -101,8 +117,8 @@ class SessionConsumer(GuardedConsumer):
             await self.expire(status.reason)
             return
         await self.join_group()
-        await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, now)
-        presence.tabs[self.channel_name] = live.pk
+        await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
+        presence.add(self, live.pk)
         self.last_activity = store.to_epoch(live.last_activity)
         conf = get_settings()
         await self.send_frame(
@@ -156,9 +172,8 @@ class SessionConsumer(GuardedConsumer):
         self.cancel_timer()
         if self.joining is not None:
             self.joining.cancel()
-        if self.live is None or self.channel_name not in presence.tabs:
+        if self.live is None or not presence.remove(self):
             return
-        presence.tabs.pop(self.channel_name, None)
         try:
             group = self.live.group_name
             await push.with_retry(
@@ -166,12 +181,13 @@ class SessionConsumer(GuardedConsumer):
             )
         except Exception:
             outages.channel_layer.failed()  # its membership expires with the layer's groups
+        now = self.clock()
         try:
-            await database_sync_to_async(store.remove_tab)(
-                self.live.pk, self.channel_name, self.clock()
-            )
+            await database_sync_to_async(store.remove_tab)(self.live.pk, self.channel_name, now)
         except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()  # no longer refreshed: the sweep prunes it
+        if get_settings().EXPIRE_WHEN_ALL_TABS_CLOSED:
+            sweeper.wake_by(now + float(get_settings().CLOSE_GRACE))
 
     # Frames from the tab ----------------------------------------------------------------
 
@@ -254,6 +270,7 @@ class SessionConsumer(GuardedConsumer):
     async def apply(self, status: policy.Status, *, repeat_warning: bool = False) -> None:
         """Tell the tab what changed in ``status`` and wait for its next deadline."""
         assert self.live is not None
+        live_id = self.live.pk
         if status.state is policy.State.EXPIRED:
             await self.check()
             return
@@ -261,8 +278,9 @@ class SessionConsumer(GuardedConsumer):
             await self.send_frame(
                 {"type": "warning", "expires_in": status.expires_in, "reason": status.reason.value}
             )
-            if not self.warned:  # the dashboard shows the session as warned from now on
-                await database_sync_to_async(store.mark_changed)(self.live.pk, self.clock())
+            if not self.warned and presence.first_to_mark(live_id, self.last_activity):
+                # The dashboard shows the session as warned from now on.
+                await database_sync_to_async(store.mark_changed)(live_id, self.clock())
             self.warned = True
         elif status.state is policy.State.ACTIVE and self.warned:
             await self.send_frame(
@@ -272,12 +290,11 @@ class SessionConsumer(GuardedConsumer):
         self.schedule(status)
 
     def schedule(self, status: policy.Status) -> None:
-        """Wake at the next deadline, or sooner to re-read the store (a lost push of another
-        tab's logout or a staff ending is noticed within RECHECK_INTERVAL)."""
+        """Wake at the next deadline. (An ending whose push was lost is noticed sooner, by the
+        process's presence beat: :meth:`notice_ended`.)"""
         self.cancel_timer()
         delay = status.next_deadline_in
         if delay is not None and not self.ended:
-            delay = min(delay, RECHECK_INTERVAL)
             self.timer = asyncio.get_running_loop().create_task(self.wake_after(delay))
 
     def cancel_timer(self) -> None:
@@ -305,14 +322,36 @@ class SessionConsumer(GuardedConsumer):
             await self.close(code=CLOSE_SERVER_ERROR)
 
     async def check(self) -> None:
-        """Re-read the store and act on what it says now."""
+        """Re-read the store and act on what it says now, in this tab and in its siblings:
+        they share the deadline, so one read per session serves every tab of the process."""
         assert self.live is not None
         if self.ended:
             return
+        live_id = self.live.pk
         live = await self.read_store()
         outages.database.recovered()
         if not self.joined:
             self.join_in_background()
+        for sibling in presence.siblings(live_id, self):
+            sibling.hand(live)
+        await self.act_on(live)
+
+    def hand(self, live: LiveSession | None) -> None:
+        """Act on a read of the store that a sibling tab made (without blocking it)."""
+        if not self.ended:
+            self.cancel_timer()
+            self.timer = asyncio.get_running_loop().create_task(self.act_on(live))
+
+    def notice_ended(self, reason: str) -> None:
+        """The process's presence beat read that this session ended (its push was lost)."""
+        if not self.ended:
+            task = asyncio.get_running_loop().create_task(self.finish(reason))
+            _background.add(task)
+            task.add_done_callback(_background.discard)
+
+    async def act_on(self, live: LiveSession | None) -> None:
+        if self.ended:
+            return
         if live is None or live.ended is not None:
             # A record that vanished was deleted by someone: the protocol's word is terminated.
             await self.finish(live.end_reason if live is not None else EndReason.TERMINATED)
@@ -356,6 +395,8 @@ class SessionConsumer(GuardedConsumer):
         )
         if won:  # ended for `reason` in this process: no need to read the store again
             await self.finish(reason)
+            for sibling in presence.siblings(live_now.pk, self):
+                await sibling.finish(reason)
             return
         live = await self.read_store()
         if live is not None and live.ended is None:

@@ -14,8 +14,10 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from sessions_live import store
+from sessions_live import lifecycle, store
+from sessions_live.consumers import SessionConsumer
 from sessions_live.models import LiveSession
+from sessions_live.presence import presence
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.sweep import sweep_once
 
@@ -139,9 +141,9 @@ async def test_expiry_reaches_every_tab_and_ends_the_session_once(
     assert len(logouts) == 1
     assert logouts[0]["request"].path == PATH
     assert not await Session.objects.filter(session_key=key).aexists()
-    # The old cookie is refused on a new socket: its session is gone.
+    # The old cookie is refused on a new socket, which is told why: its session is gone.
     again = await open_tab(client)
-    assert await closed_with(again) == 4401
+    await refused_as_expired(again, "idle")
 
 
 async def test_logout_frame_signs_out_every_tab(
@@ -184,9 +186,10 @@ async def test_ended_session_is_refused(asigned_in: Callable[..., Any]) -> None:
     first = await hello(client)
     await first.send_json_to({"type": "logout"})
     assert (await frame(first))["type"] == "expired"
-    # A socket that still presents the session (the data is gone, so it is anonymous now).
+    # A socket that still presents the session (the data is gone, so it is anonymous now) is
+    # told why it is over: a tab whose `expired` push was lost asks again and learns it here.
     tab = await open_tab(client)
-    assert await closed_with(tab) == 4401
+    await refused_as_expired(tab, "logout")
 
 
 async def test_socket_opened_past_the_deadline_is_ended_not_welcomed(
@@ -336,3 +339,56 @@ async def test_missing_origin_is_refused_unless_allowed(
     timeouts(ALLOW_MISSING_ORIGIN=True)
     tab = await open_tab(client, headers=no_origin)
     assert (await frame(tab))["type"] == "hello"
+
+
+async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
+    asigned_in: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a deadline the first tab to wake reads the store and hands the read to its
+    siblings; the one that ends the session tells them too: 1,000 tabs due together cost
+    one read and one ending per session, not one per tab (bench/timeliness.py)."""
+    calls: dict[str, int] = {"get": 0, "mark_changed": 0, "end_session": 0}
+
+    def counting(module: Any, name: str) -> None:
+        real = getattr(module, name)
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[name] += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, counted)
+
+    counting(store, "get")
+    counting(store, "mark_changed")
+    counting(lifecycle, "end_session")
+    client = await asigned_in()
+    tabs = [await hello(client) for _ in range(5)]
+    live = await record()
+    consumers = list(presence.by_session[live.pk].values())
+    assert len(consumers) == 5
+    first = consumers[0]
+    assert isinstance(first, SessionConsumer)
+
+    def later(seconds: float) -> None:
+        for consumer in consumers:
+            assert isinstance(consumer, SessionConsumer)
+            consumer.clock = lambda: time.time() + seconds
+
+    later(560)  # into the warning period of a 540/600 session
+    await first.check()  # as its timer would, at the warning deadline
+    for tab in tabs:
+        message = await frame(tab)
+        assert message["type"] == "warning"
+        assert 39 < message["expires_in"] <= 40
+    assert calls == {"get": 1, "mark_changed": 1, "end_session": 0}
+
+    later(601)  # past the deadline
+    await first.check()
+    for tab in tabs:
+        assert (await frame(tab))["type"] == "expired"
+        assert await closed_with(tab) == 4401
+    assert calls == {"get": 2, "mark_changed": 1, "end_session": 1}
+    for tab in tabs:
+        await tab.disconnect()  # as the browser answers the close
+    assert live.pk not in presence.by_session
+    assert live.pk not in presence.marked

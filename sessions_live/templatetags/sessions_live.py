@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django import template
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -39,6 +37,3 @@ def sessions_live_signed_out_message(context: template.Context) -> SafeString:
     if not message:
         return SafeString("")
     return render_to_string("sessions_live/signed_out_message.html", {"message": message})
-
-
-def _unused(*args: Any) -> None: ...
