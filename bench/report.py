@@ -142,16 +142,55 @@ def capacity_section(result: dict[str, Any], images: Path) -> list[str]:
         f"Idle tabs held by one daphne process; open files limit {result.get('open_files')}.",
         "",
         "| tabs | sessions-live RSS per tab (KiB) | bare Channels consumer (KiB) | added by"
-        " sessions-live (KiB) | idle CPU (% of a core) | reconnect all after restart (s) |",
-        "|---|---|---|---|---|---|",
+        " sessions-live (KiB) | idle CPU (% of a core; bare) | tabs opened per s (bare) |"
+        " reconnect all after restart (s; bare) |",
+        "|---|---|---|---|---|---|---|",
     ]
-    for row in result.get("rows", []):
+    rows = result.get("rows", [])
+    for row in rows:
+        reconnect = (
+            f"{row['reconnect_s']:.1f} ({row['bare_reconnect_s']:.1f})"
+            if "reconnect_s" in row
+            else "-"
+        )
         lines.append(
             f"| {row['tabs']} | {row['ours_kib_per_tab']:.1f} | {row['bare_kib_per_tab']:.1f} |"
             f" {row['ours_kib_per_tab'] - row['bare_kib_per_tab']:.1f} |"
-            f" {row['idle_cpu_percent']:.2f} | {row['reconnect_s']:.1f} |"
+            f" {row['idle_cpu_percent']:.2f} ({row['bare_idle_cpu_percent']:.2f}) |"
+            f" {row.get('opened_per_s', 0):.0f} ({row.get('bare_opened_per_s', 0):.0f}) |"
+            f" {reconnect} |"
         )
-    return [*lines, ""]
+    lines.append("")
+    return [*lines, *plot_capacity(rows, images)]
+
+
+def plot_capacity(rows: list[dict[str, Any]], images: Path) -> list[str]:
+    """RSS per tab and idle CPU against the number of tabs, ours beside the bare consumer."""
+    if not rows:
+        return []
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tabs = [row["tabs"] for row in rows]
+    figure, (memory, cpu) = plt.subplots(1, 2, figsize=(9, 3.6))
+    memory.plot(tabs, [row["ours_kib_per_tab"] for row in rows], "o-", label="sessions-live")
+    memory.plot(tabs, [row["bare_kib_per_tab"] for row in rows], "s--", label="bare consumer")
+    memory.set_ylabel("RSS per idle tab (KiB)")
+    cpu.plot(tabs, [row["idle_cpu_percent"] for row in rows], "o-", label="sessions-live")
+    cpu.plot(tabs, [row["bare_idle_cpu_percent"] for row in rows], "s--", label="bare consumer")
+    cpu.set_ylabel("idle CPU (% of a core)")
+    for axes in (memory, cpu):
+        axes.set_xlabel("idle tabs in one daphne process")
+        axes.grid(True, alpha=0.3)
+        axes.legend(fontsize=8)
+    images.mkdir(parents=True, exist_ok=True)
+    path = images / "bench-capacity.png"
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return [f"![capacity](images/{path.name})", ""]
 
 
 def plot_cdf(name: str, series: dict[str, Any], label: str, images: Path) -> list[str]:
