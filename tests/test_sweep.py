@@ -262,9 +262,9 @@ def test_the_heartbeat_tells_tabs_of_endings_whose_push_was_lost(signed_in: Sign
 
 
 def test_adding_a_tab_again_moves_it_to_its_new_process(signed_in: SignIn) -> None:
-    client = signed_in()
-    add_tab(client, "tab-1", process="first")
+    live_id = live_of(signed_in()).pk
+    store.add_tab(live_id, "tab-1", "first", time.time())
     with CaptureQueriesContext(connection) as queries:
-        add_tab(client, "tab-1", process="second")
+        store.add_tab(live_id, "tab-1", "second", time.time())
     assert len(queries) == 2  # the tab's upsert, and the session's "tabs seen" stamp
     assert list(LiveTab.objects.values_list("channel_name", "process")) == [("tab-1", "second")]
