@@ -130,6 +130,7 @@ def dashboard_strings() -> dict[str, Any]:
             "terminated": _("ended by staff"),
             "logout": _("signed out"),
             "closed": _("all tabs closed"),
+            "replaced": _("replaced by a newer sign-in"),
         },
         "endedBy": _("by %(user)s"),
         "end": _("End session"),

@@ -73,6 +73,12 @@ E010_HINT = (
     "The sweep also tells other processes this one's tabs are open; slower than that, they "
     "are taken for tabs of a dead process."
 )
+E011_MSG = (
+    "SESSIONS_LIVE['MAX_SESSIONS_PER_USER'] must be None or a whole number above 0, not {value!r}."
+)
+E011_HINT = (
+    "Set it to how many live sessions one user may hold at once (e.g. 3), or to None for no limit."
+)
 E008_MSG = "SESSIONS_LIVE must be a dict."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
 
@@ -193,6 +199,19 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
                 id="sessions_live.E007",
             )
         )
+    if not isinstance(conf.BASE_TEMPLATE, str) or not conf.BASE_TEMPLATE:
+        errors.append(
+            Error(
+                E007_MSG.format(
+                    key="BASE_TEMPLATE", expected="a template name", value=conf.BASE_TEMPLATE
+                ),
+                hint=E007_HINT,
+                id="sessions_live.E007",
+            )
+        )
+    limit = conf.MAX_SESSIONS_PER_USER
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        errors.append(Error(E011_MSG.format(value=limit), hint=E011_HINT, id="sessions_live.E011"))
     return errors
 
 

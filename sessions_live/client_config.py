@@ -39,6 +39,10 @@ def signed_out_message(reason: str) -> str:
         "terminated": gettext("Your session was ended by an administrator."),
         "logout": gettext("You signed out."),
         "closed": gettext("You were signed out after closing every tab."),
+        "replaced": gettext(
+            "You were signed out because your account signed in elsewhere, beyond the number "
+            "of sessions it may hold at once."
+        ),
         "ended": gettext("Your session has ended. Please sign in again."),
     }
     return messages.get(reason, "")

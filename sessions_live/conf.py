@@ -63,6 +63,12 @@ class SessionsLiveSettings:
     ALLOW_MISSING_ORIGIN: bool = False
     #: Seconds between two updates sent to a dashboard (changes are coalesced in between).
     DASHBOARD_INTERVAL: float = 0.5
+    #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason
+    #: "replaced"). None: no limit.
+    MAX_SESSIONS_PER_USER: int | None = None
+    #: The template the "your sessions" page extends (it fills the blocks "title" and
+    #: "content").
+    BASE_TEMPLATE: str = "base.html"
 
     @property
     def timeouts(self) -> Timeouts:

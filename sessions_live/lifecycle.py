@@ -10,8 +10,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest
 
-from . import push, store
-from .models import LiveSession
+from . import policy, push, store
+from .conf import get_settings
+from .models import EndReason, LiveSession
 
 logger = logging.getLogger(__name__)
 
@@ -51,3 +52,27 @@ def end_session(
         request.user = live.user
         user_logged_out.send(sender=type(live.user), request=request, user=live.user)
     return True
+
+
+def enforce_session_limit(live: LiveSession, *, now: float) -> list[LiveSession]:
+    """End the oldest live sessions of ``live``'s user beyond ``MAX_SESSIONS_PER_USER``,
+    keeping ``live`` (the one signing in); the ones this call ended, each with ``replaced``.
+
+    Sessions already past a deadline are not counted: they end for their own reason.
+    """
+    limit = get_settings().MAX_SESSIONS_PER_USER
+    if limit is None:
+        return []
+    others = [
+        other
+        for other in LiveSession.objects.select_related("user")
+        .filter(user_id=live.user_id, ended__isnull=True)
+        .exclude(pk=live.pk)
+        .order_by("-started", "-last_activity")
+        if store.status(other, now).state is not policy.State.EXPIRED
+    ]
+    return [
+        other
+        for other in others[limit - 1 :]
+        if end_session(other, EndReason.REPLACED, now=now, by=live.user)
+    ]

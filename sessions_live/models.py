@@ -16,6 +16,7 @@ class EndReason(models.TextChoices):
     TERMINATED = "terminated", _("ended by staff")
     LOGOUT = "logout", _("signed out")
     CLOSED = "closed", _("all tabs closed")
+    REPLACED = "replaced", _("replaced by a newer sign-in")
 
 
 class LiveSession(models.Model):

@@ -28,7 +28,7 @@ FRAME_WINDOW = 10.0  # seconds
 
 ClientFrameType = Literal["activity", "extend", "logout"]
 CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout"})
-EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed"]
+EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed", "replaced"]
 
 # Error codes carried in `error` frames.
 ERROR_MALFORMED = "malformed"

@@ -20,7 +20,10 @@ def on_logged_in(*, request: HttpRequest | None, user: Any, **kwargs: Any) -> No
         if request.session.session_key is None:
             # login() flushed a previous user's session: the new key exists only once saved.
             request.session.save()
-        start_session(request, user, time.time())
+        now = time.time()
+        live = start_session(request, user, now)
+        if live is not None:
+            lifecycle.enforce_session_limit(live, now=now)
 
 
 @receiver(user_logged_out, dispatch_uid="sessions_live.logged_out")

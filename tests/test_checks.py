@@ -231,3 +231,37 @@ def test_w006_runs_under_the_accessibility_tag_and_can_be_silenced(settings: Any
     assert [message.id for message in run_checks(tags=["accessibility"])] == ["sessions_live.W006"]
     settings.SILENCED_SYSTEM_CHECKS = ["sessions_live.W006"]
     assert [message.is_silenced() for message in run_checks(tags=["accessibility"])] == [True]
+
+
+@pytest.mark.parametrize("value", [0, -1, 1.5, "3", True])
+def test_bad_session_limit_is_e011(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"MAX_SESSIONS_PER_USER": value}
+    assert checks.check_settings() == [
+        Error(
+            "SESSIONS_LIVE['MAX_SESSIONS_PER_USER'] must be None or a whole number above 0, "
+            f"not {value!r}.",
+            hint="Set it to how many live sessions one user may hold at once (e.g. 3), or to "
+            "None for no limit.",
+            id="sessions_live.E011",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", [None, 1, 3])
+def test_no_session_limit_or_a_positive_one_passes(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"MAX_SESSIONS_PER_USER": value}
+    limit = get_settings().MAX_SESSIONS_PER_USER
+    assert limit == value
+    assert checks.check_settings() == []
+
+
+@pytest.mark.parametrize("value", ["", 5])
+def test_base_template_that_is_no_template_name_is_e007(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"BASE_TEMPLATE": value}
+    assert checks.check_settings() == [
+        Error(
+            checks.E007_MSG.format(key="BASE_TEMPLATE", expected="a template name", value=value),
+            hint=checks.E007_HINT,
+            id="sessions_live.E007",
+        )
+    ]

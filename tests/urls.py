@@ -38,5 +38,6 @@ urlpatterns = [
     path("ns/", include((named, "monitor"))),
     path("login/", auth_views.LoginView.as_view(template_name="tests/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("sessions/", include("sessions_live.urls")),
     path("admin/", admin.site.urls),
 ]
