@@ -10,7 +10,13 @@ class SessionsLiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, signals  # noqa: F401  (registers checks and receivers)
+        from . import checks, receivers  # noqa: F401  (registers checks and receivers)
+
+        try:
+            from . import metrics  # noqa: F401  (registers the Prometheus metrics)
+        except ImportError as error:
+            if error.name != "prometheus_client":
+                raise
 
         if apps.is_installed("django.contrib.admin"):
             from django.contrib import admin

@@ -17,7 +17,7 @@ from typing import Any, cast
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from . import lifecycle, outages, policy, push, store
+from . import lifecycle, outages, policy, push, signals, store
 from .clients import request_from_scope
 from .conf import activity_step, get_settings
 from .guarded import GuardedConsumer
@@ -119,6 +119,7 @@ class SessionConsumer(GuardedConsumer):
         await self.join_group()
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
         presence.add(self, live.pk)
+        await signals.asend(signals.tab_connected, live, channel_name=self.channel_name)
         self.last_activity = store.to_epoch(live.last_activity)
         conf = get_settings()
         await self.send_frame(
@@ -186,6 +187,7 @@ class SessionConsumer(GuardedConsumer):
             await database_sync_to_async(store.remove_tab)(self.live.pk, self.channel_name, now)
         except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()  # no longer refreshed: the sweep prunes it
+        await signals.asend(signals.tab_disconnected, self.live, channel_name=self.channel_name)
         if get_settings().EXPIRE_WHEN_ALL_TABS_CLOSED:
             sweeper.wake_by(now + float(get_settings().CLOSE_GRACE))
 
@@ -231,7 +233,8 @@ class SessionConsumer(GuardedConsumer):
         assert self.live is not None
         now = self.clock()
         self.last_write = self.monotonic()
-        if not await database_sync_to_async(store.touch)(self.live.pk, at, now):
+        record = database_sync_to_async(lifecycle.record_activity)
+        if not await record(self.live, at, now=now, source="tab"):
             await self.check()  # over, or past its deadline: the store decides how
             return
         self.last_activity = max(self.last_activity, at)
@@ -280,7 +283,9 @@ class SessionConsumer(GuardedConsumer):
             )
             if not self.warned and presence.first_to_mark(live_id, self.last_activity):
                 # The dashboard shows the session as warned from now on.
-                await database_sync_to_async(store.mark_changed)(live_id, self.clock())
+                await database_sync_to_async(lifecycle.mark_warned)(
+                    self.live, status, now=self.clock()
+                )
             self.warned = True
         elif status.state is policy.State.ACTIVE and self.warned:
             await self.send_frame(

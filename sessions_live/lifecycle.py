@@ -1,4 +1,7 @@
-"""Ending a session: claimed once, then the Django session, the signal and the tabs follow."""
+"""Ending a session: claimed once, then the Django session, the signals and the tabs follow.
+
+Also the writes that send sessions-live's own signals (:mod:`sessions_live.signals`) once per
+event: recorded activity and the start of a warning."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest
 
-from . import policy, push, store
+from . import policy, push, signals, store
 from .conf import get_settings
 from .models import EndReason, LiveSession
 
@@ -38,7 +41,8 @@ def end_session(
     ended, so every request and socket is refused from here on, and the tabs should not wait
     for the rest), then deletes the Django session when it knows its key (an HTTP request or a
     tab does; the sweep does not, and the middleware refuses that session at its next use),
-    and sends ``user_logged_out`` unless Django's ``logout()`` is sending it.
+    and sends ``user_logged_out`` unless Django's ``logout()`` is sending it, then
+    ``session_expired`` (for a timeout) and ``session_ended``.
     """
     if not store.claim_end(live.pk, reason, now, by=by):
         return False
@@ -51,7 +55,30 @@ def end_session(
             request = HttpRequest()
         request.user = live.user
         user_logged_out.send(sender=type(live.user), request=request, user=live.user)
+    live.ended, live.end_reason = store.to_datetime(now), reason
+    if reason in signals.TIMEOUT_REASONS:
+        signals.send(signals.session_expired, live, reason=reason)
+    actor = by if by is not None or reason != EndReason.LOGOUT else live.user
+    signals.send(signals.session_ended, live, reason=reason, actor=actor)
     return True
+
+
+def record_activity(live: LiveSession, at: float, *, now: float, source: str) -> bool:
+    """Record activity at ``at`` (``source``: ``tab`` or ``http``) and send
+    ``session_extended``; False, sending nothing, if the session is over or past its deadline."""
+    if not store.touch(live.pk, at, now):
+        return False
+    signals.send(signals.session_extended, live, source=source, at=store.to_datetime(at))
+    return True
+
+
+def mark_warned(live: LiveSession, status: policy.Status, *, now: float) -> None:
+    """Show the session as warned on the dashboard and send ``session_warned`` (once per
+    process that holds tabs of the session: see ``presence.first_to_mark``)."""
+    store.mark_changed(live.pk, now)
+    signals.send(
+        signals.session_warned, live, reason=status.reason.value, expires_in=status.expires_in
+    )
 
 
 def enforce_session_limit(live: LiveSession, *, now: float) -> list[LiveSession]:

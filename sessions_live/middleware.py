@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from . import lifecycle, policy, push, store
+from . import lifecycle, policy, push, signals, store
 from .clients import request_ip, request_user_agent
 from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
@@ -58,9 +58,11 @@ def start_session(
     key = request.session.session_key
     if not key or not isinstance(user, AbstractBaseUser) or not user.is_authenticated:
         return None
-    live = store.start(
+    live, created = store.start(
         key, user, ip=request_ip(request), user_agent=request_user_agent(request), now=now
     )
+    if created:
+        signals.send(signals.session_started, live)
     request.session[SESSION_MARKER] = live.pk.hex
     return live
 
@@ -132,7 +134,9 @@ class SessionsLiveMiddleware:
         now = self.clock()
         was_warning = store.status(live, now).state is policy.State.WARNING
         recent = now - store.to_epoch(live.last_activity) < activity_step(get_settings())
-        if (was_warning or not recent) and store.touch(live.pk, now, now):
+        if (was_warning or not recent) and lifecycle.record_activity(
+            live, now, now=now, source="http"
+        ):
             push.send_sync(live.group_name, push.active_event(now))
 
     def follow_key_change(self, request: HttpRequest, key_before: str | None) -> None:

@@ -102,3 +102,10 @@ def absolute_cutoff(*, timeouts: Timeouts, now: float) -> float | None:
     if timeouts.absolute_expire_after is None:
         return None
     return now - timeouts.absolute_expire_after
+
+
+def warning_cutoffs(*, timeouts: Timeouts, now: float) -> tuple[float, float | None]:
+    """Sessions whose last activity is at or before the first instant, or that started at or
+    before the second (None: no age limit), are warned (or expired) at ``now``."""
+    lead = timeouts.expire_after - timeouts.warn_after
+    return now - timeouts.warn_after, absolute_cutoff(timeouts=timeouts, now=now + lead)

@@ -1,39 +1,48 @@
-"""Receivers that follow Django's own sign-in and sign-out."""
+"""The signals sessions-live sends: what happened to a live session, for audits and metrics.
+
+Every signal's sender is :class:`~sessions_live.models.LiveSession`, and its arguments include
+``live_session``, the record; none carries the session key (a bearer credential). Each event is
+sent once, by the process that recorded it, from synchronous code (the store and lifecycle
+functions, which async callers run in a thread) or with ``asend`` from the consumers, so a
+receiver may be a plain function or a coroutine function. A receiver that raises is logged
+(logger ``django.dispatch``) and stops neither the other receivers nor the event itself.
+
+README.md ("Signals") documents when each one is sent and its arguments.
+"""
 
 from __future__ import annotations
 
-import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.signals import user_logged_in, user_logged_out
-from django.dispatch import receiver
-from django.http import HttpRequest
+from django.dispatch import Signal
 
-from . import lifecycle, store
-from .middleware import start_session
-from .models import EndReason
+if TYPE_CHECKING:
+    from .models import LiveSession
+
+#: A LiveSession record was created: the user signed in.
+session_started = Signal()
+#: The warning period began (``reason``: the deadline it warns of, ``expires_in``: seconds).
+session_warned = Signal()
+#: Activity was recorded (``source``: ``"tab"`` or ``"http"``, ``at``: its aware datetime).
+session_extended = Signal()
+#: The session ended at a timeout (``reason``: ``idle``, ``absolute`` or ``closed``).
+session_expired = Signal()
+#: The session ended, for any reason (``reason``, ``actor``: a user or None).
+session_ended = Signal()
+#: A tab's socket joined the session (``channel_name``).
+tab_connected = Signal()
+#: A tab's socket left the session (``channel_name``).
+tab_disconnected = Signal()
+
+#: The endings ``session_expired`` is sent for (the timeouts), besides ``session_ended``.
+TIMEOUT_REASONS = frozenset({"idle", "absolute", "closed"})
 
 
-@receiver(user_logged_in, dispatch_uid="sessions_live.logged_in")
-def on_logged_in(*, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    if request is not None and hasattr(request, "session"):
-        if request.session.session_key is None:
-            # login() flushed a previous user's session: the new key exists only once saved.
-            request.session.save()
-        now = time.time()
-        live = start_session(request, user, now)
-        if live is not None:
-            lifecycle.enforce_session_limit(live, now=now)
+def send(signal: Signal, live: LiveSession, **kwargs: Any) -> None:
+    """Send ``signal`` about ``live`` from synchronous code."""
+    signal.send_robust(sender=type(live), live_session=live, **kwargs)
 
 
-@receiver(user_logged_out, dispatch_uid="sessions_live.logged_out")
-def on_logged_out(*, request: HttpRequest | None, **kwargs: Any) -> None:
-    """Django's ``logout()`` (a logout view, or any code): end the record, tell every tab."""
-    session = getattr(request, "session", None)
-    key = session.session_key if session is not None else None
-    if not key:
-        return
-    live = store.find(key)
-    if live is not None and live.ended is None:
-        # logout() deletes the Django session and sent this signal itself.
-        lifecycle.end_session(live, EndReason.LOGOUT, now=time.time(), send_signal=False)
+async def asend(signal: Signal, live: LiveSession, **kwargs: Any) -> None:
+    """Send ``signal`` about ``live`` from async code (sync receivers run in a thread)."""
+    await signal.asend_robust(sender=type(live), live_session=live, **kwargs)

@@ -12,7 +12,7 @@ import datetime as dt
 import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
@@ -53,10 +53,11 @@ def start(
     ip: str | None,
     user_agent: str,
     now: float,
-) -> LiveSession:
-    """The record of a signed-in session, created at its first sight (idempotent)."""
+) -> tuple[LiveSession, bool]:
+    """The record of a signed-in session, created at its first sight (idempotent), and
+    whether this call created it."""
     moment = to_datetime(now)
-    live, _ = LiveSession.objects.select_related("user").get_or_create(
+    return LiveSession.objects.select_related("user").get_or_create(
         key_hash=key_hash(session_key),
         defaults={
             "user_id": user.pk,
@@ -67,7 +68,6 @@ def start(
             "changed": moment,
         },
     )
-    return live
 
 
 def rekey(old_session_key: str, new_session_key: str) -> bool:
@@ -251,6 +251,21 @@ def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
             (live, EndReason.CLOSED.value) for live in closed[:limit] if live.pk not in seen
         )
     return found
+
+
+def count_by_state(now: float) -> dict[str, int]:
+    """Live sessions by the dashboard's states (``idle``: no tab open), in one query."""
+    idle_at, started_at = policy.warning_cutoffs(timeouts=get_settings().timeouts, now=now)
+    warned = Q(last_activity__lte=to_datetime(idle_at))
+    if started_at is not None:
+        warned |= Q(started__lte=to_datetime(started_at))
+    watched = Q(Exists(LiveTab.objects.filter(session=OuterRef("pk"))))
+    counts: dict[str, int] = LiveSession.objects.filter(ended__isnull=True).aggregate(
+        active=Count("pk", filter=watched & ~warned),
+        warning=Count("pk", filter=watched & warned),
+        idle=Count("pk", filter=~watched),
+    )
+    return counts
 
 
 def mark_changed(live_id: uuid.UUID, now: float) -> None:
