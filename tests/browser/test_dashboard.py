@@ -87,7 +87,7 @@ def test_ending_a_session_sends_its_tabs_to_login(
         expect(tab).to_have_url(re.compile(r"/login\?signed_out=terminated"), timeout=1000)
     assert time.monotonic() - ended < 1.5
     expect(tabs[0].get_by_role("status")).to_have_text(
-        "Your session was ended by an administrator."
+        "Your session was ended from another session or by an administrator."
     )
     expect(bob.locator(".sessions-live-state")).to_have_text(
         f"ended (ended by staff) by {patient_demo.username}", timeout=1000
