@@ -25,6 +25,8 @@ BENCHMARKS = {
     "timeliness": "timeliness",
     "idle": "idle_cost",
     "capacity": "capacity",
+    "storm": "storm",
+    "dashboard": "dashboard_load",
 }
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.servers import ROOT
 
-from . import harness
+from . import dashboard_load, harness, storm
 from .idle_cost import METRICS
 
 DOCS = ROOT / "docs"
@@ -229,6 +229,8 @@ SECTIONS: dict[str, Callable[..., list[str]]] = {
     "timeliness": timeliness_section,
     "propagation": propagation_section,
     "capacity": capacity_section,
+    "storm": storm.section,
+    "dashboard": dashboard_load.section,
     "floor": floor_section,
 }
 

@@ -36,5 +36,13 @@ def test_every_benchmark_runs_quick_and_writes_its_results(tmp_path: Path) -> No
         assert result["machine"]["cores"]
         assert result["notes"]
     report = (tmp_path / "report-quick.md").read_text()
-    for heading in ("Floor", "Cross-tab propagation", "Timeliness", "Capacity", "Idle tab cost"):
+    for heading in (
+        "Floor",
+        "Cross-tab propagation",
+        "Timeliness",
+        "Capacity",
+        "Idle tab cost",
+        "Activity storm",
+        "Dashboard",
+    ):
         assert f"## {heading}" in report
