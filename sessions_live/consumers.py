@@ -60,7 +60,8 @@ class SessionConsumer(GuardedConsumer):
         self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
         self.last_write = -math.inf  # monotonic time of this tab's last activity write
         self.warned = False  # this tab was told `warning` and not `active` since
-        self.ended = False
+        self.ended = False  # this socket is done (closed, or closing)
+        self.over = False  # ... because the session is over
         self.joined_after = -1  # outages.channel_layer.recoveries when it joined its group
         self.joining: asyncio.Task[None] | None = None
         self.timer: asyncio.Task[None] | None = None
@@ -184,7 +185,8 @@ class SessionConsumer(GuardedConsumer):
             outages.channel_layer.failed()  # its membership expires with the layer's groups
         now = self.clock()
         try:
-            await database_sync_to_async(store.remove_tab)(self.live.pk, self.channel_name, now)
+            if not self.over:  # the ending deleted the rows of all of the session's tabs
+                await database_sync_to_async(store.remove_tab)(self.live.pk, self.channel_name, now)
         except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()  # no longer refreshed: the sweep prunes it
         await signals.asend(signals.tab_disconnected, self.live, channel_name=self.channel_name)
@@ -390,18 +392,10 @@ class SessionConsumer(GuardedConsumer):
             # Keyed by the reason too: a logout must not share an idle ending that loses
             # its claim to fresh activity.
             ("end", live_now.pk, reason),
-            lambda: database_sync_to_async(lifecycle.end_session)(
-                live_now,
-                reason,
-                now=now,
-                session_key=self.session_key,
-                request=request_from_scope(self.scope),
-            ),
+            lambda: self.end_everywhere(live_now, reason, now),
         )
         if won:  # ended for `reason` in this process: no need to read the store again
             await self.finish(reason)
-            for sibling in presence.siblings(live_now.pk, self):
-                await sibling.finish(reason)
             return
         live = await self.read_store()
         if live is not None and live.ended is None:
@@ -409,10 +403,26 @@ class SessionConsumer(GuardedConsumer):
             return
         await self.finish(live.end_reason if live is not None else reason)
 
+    async def end_everywhere(self, live: LiveSession, reason: str, now: float) -> bool:
+        """Claim the ending; if won, tell this process's tabs of the session at once, before
+        the rest of the ending (the push to other processes, the Django session, signals)."""
+        if not await database_sync_to_async(store.claim_end)(live.pk, reason, now):
+            return False
+        for tab in [self, *presence.siblings(live.pk, self)]:
+            await tab.finish(reason)
+        await database_sync_to_async(lifecycle.announce_end)(
+            live,
+            reason,
+            now=now,
+            session_key=self.session_key,
+            request=request_from_scope(self.scope),
+        )
+        return True
+
     async def finish(self, reason: str, redirect: str | None = None) -> None:
         if self.ended:
             return
-        self.ended = True
+        self.ended = self.over = True
         self.cancel_timer()
         frame: ExpiredFrame = {
             "type": "expired",

@@ -46,7 +46,32 @@ def end_session(
     """
     if not store.claim_end(live.pk, reason, now, by=by):
         return False
+    announce_end(
+        live,
+        reason,
+        now=now,
+        session_key=session_key,
+        request=request,
+        by=by,
+        send_signal=send_signal,
+    )
+    return True
+
+
+def announce_end(
+    live: LiveSession,
+    reason: str,
+    *,
+    now: float,
+    session_key: str | None = None,
+    request: HttpRequest | None = None,
+    by: AbstractBaseUser | None = None,
+    send_signal: bool = True,
+) -> None:
+    """What follows a won claim (:func:`end_session`): the push, the tabs' rows, the Django
+    session and the signals."""
     push.send_sync(live.group_name, push.expired_event(reason))
+    store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:
         delete_django_session(session_key)
@@ -60,7 +85,6 @@ def end_session(
         signals.send(signals.session_expired, live, reason=reason)
     actor = by if by is not None or reason != EndReason.LOGOUT else live.user
     signals.send(signals.session_ended, live, reason=reason, actor=actor)
-    return True
 
 
 def record_activity(live: LiveSession, at: float, *, now: float, source: str) -> bool:

@@ -161,6 +161,11 @@ def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
     LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
+def forget_tabs(live_id: uuid.UUID) -> None:
+    """Delete the tab rows of a session that ended (its tabs are closing)."""
+    LiveTab.objects.filter(session_id=live_id).delete()
+
+
 def beat(process: LiveProcess, tabs: dict[str, uuid.UUID], now: float) -> bool:
     """Vouch for every tab of ``process`` (channel name to session id): one UPDATE, whatever
     the number of tabs. False when the process had been pruned (it stalled, or lost the

@@ -4,6 +4,7 @@ never a spurious sign-out."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import AsyncIterator, Callable
@@ -19,10 +20,11 @@ from django.test import Client
 from django.urls import path
 
 from sessions_live.consumers import SessionConsumer
+from sessions_live.models import LiveSession
 from sessions_live.policy import ExpiryReason, State, Timeouts, evaluate
 from sessions_live.protocol import TAB_SOCKET_PATH
 
-from .sockets import frame
+from .sockets import closed_with, frame
 
 TIMEOUTS = Timeouts(warn_after=540, expire_after=600)
 
@@ -128,4 +130,12 @@ async def test_a_clock_jumping_two_hours_forward_ends_the_session_once_when_next
     expired = await frame(tab, timeout=5)
     assert expired["type"] == "expired"
     assert expired["reason"] == "idle"
+    # The tab is told first; the Django session and the signals follow, once.
+    assert await closed_with(tab) == 4401
+    for _ in range(100):
+        if logouts:
+            break
+        await asyncio.sleep(0.02)
     assert len(logouts) == 1
+    live = await LiveSession.objects.aget()
+    assert live.end_reason == "idle"

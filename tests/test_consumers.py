@@ -16,7 +16,7 @@ from django.test import Client
 
 from sessions_live import lifecycle, store
 from sessions_live.consumers import SessionConsumer
-from sessions_live.models import LiveSession
+from sessions_live.models import LiveSession, LiveTab
 from sessions_live.presence import presence
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.sweep import sweep_once
@@ -347,7 +347,7 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
     """At a deadline the first tab to wake reads the store and hands the read to its
     siblings; the one that ends the session tells them too: 1,000 tabs due together cost
     one read and one ending per session, not one per tab (bench/timeliness.py)."""
-    calls: dict[str, int] = {"get": 0, "mark_changed": 0, "end_session": 0}
+    calls: dict[str, int] = {"get": 0, "mark_changed": 0, "claim_end": 0, "announce_end": 0}
 
     def counting(module: Any, name: str) -> None:
         real = getattr(module, name)
@@ -360,7 +360,8 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
 
     counting(store, "get")
     counting(store, "mark_changed")
-    counting(lifecycle, "end_session")
+    counting(store, "claim_end")
+    counting(lifecycle, "announce_end")
     client = await asigned_in()
     tabs = [await hello(client) for _ in range(5)]
     live = await record()
@@ -380,14 +381,15 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
         message = await frame(tab)
         assert message["type"] == "warning"
         assert 39 < message["expires_in"] <= 40
-    assert calls == {"get": 1, "mark_changed": 1, "end_session": 0}
+    assert calls == {"get": 1, "mark_changed": 1, "claim_end": 0, "announce_end": 0}
 
     later(601)  # past the deadline
     await first.check()
     for tab in tabs:
         assert (await frame(tab))["type"] == "expired"
         assert await closed_with(tab) == 4401
-    assert calls == {"get": 2, "mark_changed": 1, "end_session": 1}
+    assert calls == {"get": 2, "mark_changed": 1, "claim_end": 1, "announce_end": 1}
+    assert not await LiveTab.objects.filter(session_id=live.pk).aexists()
     for tab in tabs:
         await tab.disconnect()  # as the browser answers the close
     assert live.pk not in presence.by_session
