@@ -36,7 +36,9 @@ def signed_out_message(reason: str) -> str:
             "You were signed out because your session reached its limit of %(duration)s."
         ) % {"duration": duration_text(float(conf.ABSOLUTE_EXPIRE_AFTER))}
     messages = {
-        "terminated": gettext("Your session was ended from another session or by an administrator."),
+        "terminated": gettext(
+            "Your session was ended from another session or by an administrator."
+        ),
         "logout": gettext("You signed out."),
         "closed": gettext("You were signed out after closing every tab."),
         "replaced": gettext(

@@ -11,6 +11,7 @@ import asyncio
 import logging
 import math
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, cast
 
@@ -19,7 +20,7 @@ from django.conf import settings
 
 from . import lifecycle, outages, policy, push, signals, store
 from .clients import request_from_scope
-from .conf import activity_step, get_settings
+from .conf import get_settings
 from .guarded import GuardedConsumer
 from .models import EndReason, LiveSession, session_group
 from .presence import presence
@@ -35,6 +36,7 @@ from .protocol import (
 )
 from .single_flight import shared
 from .sweep import sweeper
+from .throttle import ActivityThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,6 @@ class SessionConsumer(GuardedConsumer):
         self.live: LiveSession | None = None
         self.session_key: str | None = None
         self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
-        self.last_write = -math.inf  # monotonic time of this tab's last activity write
         self.warned = False  # this tab was told `warning` and not `active` since
         self.ended = False  # this socket is done (closed, or closing)
         self.over = False  # ... because the session is over
@@ -225,16 +226,43 @@ class SessionConsumer(GuardedConsumer):
             at = policy.activity_time(
                 now=now, idle=frame.idle, activity_interval=float(conf.ACTIVITY_INTERVAL)
             )
-            was_warning = self.status(now).state is policy.State.WARNING
-            throttled = self.monotonic() - self.last_write < activity_step(conf)
-            if at > self.last_activity and (was_warning or not throttled):
+            if at <= self.last_activity:
+                return  # older than what the session already has
+            if self.status(now).state is policy.State.WARNING:
+                await self.record_activity(at)  # a dialog is open: close it now
+                return
+            assert self.live is not None
+            live_id = self.live.pk
+            throttle = presence.throttle(live_id, float(conf.ACTIVITY_INTERVAL))
+            write_now, flush_in = throttle.offer(at, self.monotonic())
+            if write_now:
                 await self.record_activity(at)
+            elif flush_in is not None:
+                presence.flushes[live_id] = asyncio.get_running_loop().create_task(
+                    self.flush_activity(live_id, throttle, flush_in)
+                )
+
+    async def flush_activity(
+        self, live_id: uuid.UUID, throttle: ActivityThrottle, delay: float
+    ) -> None:
+        """The trailing write of an activity window, by any tab of the session still here."""
+        await asyncio.sleep(delay)
+        at = throttle.flush(self.monotonic())
+        tabs = list(presence.by_session.get(live_id, {}).values())
+        if at is None or not tabs:
+            return
+        try:
+            await tabs[0].record_activity(at)
+        except outages.DATABASE_UNAVAILABLE:
+            outages.database.failed()  # the tabs report again: the next window writes
+        except Exception:
+            logger.exception("sessions_live: could not record a session's activity")
 
     async def record_activity(self, at: float) -> None:
         """Store activity and tell every tab the new deadline (this one hears it too)."""
-        assert self.live is not None
+        if self.ended or self.live is None:
+            return
         now = self.clock()
-        self.last_write = self.monotonic()
         record = database_sync_to_async(lifecycle.record_activity)
         if not await record(self.live, at, now=now, source="tab"):
             await self.check()  # over, or past its deadline: the store decides how

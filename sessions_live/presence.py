@@ -11,6 +11,7 @@ tabs of those sessions: the ``expired`` push is not a guarantee (DESIGN.md), the
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import socket
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from . import store
 from .models import LiveProcess, LiveSession
+from .throttle import ActivityThrottle
 
 #: Seconds between two heartbeats of a process that holds tabs.
 PRESENCE_INTERVAL = 5.0
@@ -45,6 +47,9 @@ class Tab(Protocol):
     async def finish(self, reason: str, redirect: str | None = None) -> None:
         """The session is over: tell the tab and close its socket."""
 
+    async def record_activity(self, at: float) -> None:
+        """Store activity at ``at`` and tell every tab of the session."""
+
 
 class Presence:
     def __init__(self) -> None:
@@ -57,6 +62,8 @@ class Presence:
         self.tabs: dict[str, uuid.UUID] = {}  # channel name -> live session id
         self.by_session: dict[uuid.UUID, dict[str, Tab]] = {}
         self.marked: dict[uuid.UUID, float] = {}  # live id -> last activity warned of
+        self.throttles: dict[uuid.UUID, ActivityThrottle] = {}
+        self.flushes: dict[uuid.UUID, asyncio.Task[None]] = {}  # trailing activity writes
         self.beaten = -math.inf  # epoch seconds of the last heartbeat
         self.watched_from: float | None = None  # epoch seconds the ended-watch reads from
 
@@ -78,7 +85,18 @@ class Presence:
         if not local:
             self.by_session.pop(live_id, None)
             self.marked.pop(live_id, None)
+            self.throttles.pop(live_id, None)
+            flush = self.flushes.pop(live_id, None)
+            if flush is not None:
+                flush.cancel()
         return True
+
+    def throttle(self, live_id: uuid.UUID, interval: float) -> ActivityThrottle:
+        """The activity throttle that this process's tabs of session ``live_id`` share."""
+        throttle = self.throttles.get(live_id)
+        if throttle is None or throttle.interval != interval:
+            throttle = self.throttles[live_id] = ActivityThrottle(interval)
+        return throttle
 
     def first_to_mark(self, live_id: uuid.UUID, last_activity: float) -> bool:
         """Whether the warning that follows ``last_activity`` is still to be recorded by a tab

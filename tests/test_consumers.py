@@ -215,7 +215,7 @@ async def test_activity_moves_every_tabs_deadline_once_per_window(
         assert message["expires_in"] > 599.9
     written = (await record()).last_activity
     assert written > before
-    await a.send_json_to({"type": "activity", "idle": 0})  # within half a window: dropped
+    await a.send_json_to({"type": "activity", "idle": 0})  # within the window: kept for its end
     assert await b.receive_nothing(0.3)
     assert (await record()).last_activity == written
 
@@ -394,3 +394,40 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
         await tab.disconnect()  # as the browser answers the close
     assert live.pk not in presence.by_session
     assert live.pk not in presence.marked
+
+
+async def test_busy_tabs_write_a_session_once_per_activity_window(
+    asigned_in: Callable[..., Any],
+    timeouts: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Five tabs sending input at once: one write and one fan-out at the window's start, one
+    with the newest input at its end, not one per tab or per frame (bench/storm.py)."""
+    timeouts(ACTIVITY_INTERVAL=0.5)
+    writes: list[float] = []
+    real = lifecycle.record_activity
+
+    def counted(live: LiveSession, at: float, **kwargs: Any) -> bool:
+        writes.append(at)
+        return real(live, at, **kwargs)
+
+    monkeypatch.setattr(lifecycle, "record_activity", counted)
+    client = await asigned_in()
+    tabs = [await hello(client) for _ in range(5)]
+    await asyncio.sleep(0.5)  # a window after the hellos
+    for _ in range(3):
+        for tab in tabs:
+            await tab.send_json_to({"type": "activity", "idle": 0})
+        await asyncio.sleep(0.05)
+    sent_last = time.time()
+    for tab in tabs:  # the leading write reaches every tab
+        assert (await frame(tab))["type"] == "active"
+    assert len(writes) == 1
+    for tab in tabs:  # then the trailing one, with the newest input
+        assert (await frame(tab, timeout=2))["type"] == "active"
+    assert len(writes) == 2
+    assert writes[1] == pytest.approx(sent_last, abs=0.1)
+    assert (await record()).last_activity.timestamp() == pytest.approx(writes[1])
+    for tab in tabs:  # nothing more is pending
+        assert await tab.receive_nothing(0.7)
+    assert len(writes) == 2
