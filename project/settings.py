@@ -131,6 +131,9 @@ if REDIS_URL:
                         # Ping a pooled connection idle this long before reuse, so one the
                         # server or a proxy closed is replaced instead of failing a push.
                         "health_check_interval": 10,
+                        # redis-py refuses a command beyond its pool's 100 connections (it
+                        # does not wait): bursts of tabs need more (README, pitfalls).
+                        "max_connections": 1000,
                     }
                 ]
             },
