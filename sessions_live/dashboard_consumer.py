@@ -40,6 +40,9 @@ logger = logging.getLogger(__name__)
 CHANGE_OVERLAP = 2.0
 #: Seconds between two checks for rows deleted after the retention period.
 REMOVAL_CHECK_INTERVAL = 30.0
+#: Rows per frame of a snapshot (about 0.5 KB each): 5,000 rows in one frame are 2.6 MB, and
+#: daphne closes a socket that sends a message over 1 MiB (--websocket-max-message-size).
+SNAPSHOT_ROWS_PER_FRAME = 500
 
 
 class DashboardConsumer(GuardedConsumer):
@@ -65,14 +68,26 @@ class DashboardConsumer(GuardedConsumer):
         rows = await database_sync_to_async(dashboard.snapshot)(now)
         self.rows = {row["id"]: row for row in rows}
         can_end = await database_sync_to_async(dashboard.can_end)(user)
+        totals = dashboard.totals(rows)
+        size = SNAPSHOT_ROWS_PER_FRAME
         await self.send_json(
             {
                 "type": "snapshot",
-                "sessions": rows,
-                "totals": dashboard.totals(rows),
+                "sessions": rows[:size],
+                "totals": totals,
                 "can_end": can_end,
+                "more": len(rows) > size,  # the rest follows as `changes` frames
             }
         )
+        for start in range(size, len(rows), size):
+            await self.send_json(
+                {
+                    "type": "changes",
+                    "sessions": rows[start : start + size],
+                    "removed": [],
+                    "totals": totals,
+                }
+            )
         self.follower = asyncio.get_running_loop().create_task(self.follow(now))
 
     async def disconnect(self, code: int) -> None:

@@ -15,8 +15,10 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from sessions_live import store
+from sessions_live.dashboard_consumer import SNAPSHOT_ROWS_PER_FRAME
 from sessions_live.models import LiveSession
 
+from .helpers import live_of
 from .sockets import BOARD, TAB, close_all, closed_with, connect, frame
 
 pytestmark = [
@@ -254,3 +256,40 @@ async def test_dashboard_from_a_foreign_origin_is_refused(astaff: Callable[..., 
         "message": "Origin not allowed.",
     }
     assert await closed_with(board) == 4403
+
+
+async def test_a_large_snapshot_comes_in_frames_that_daphne_lets_through(
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any]
+) -> None:
+    alice = await sync_to_async(live_of)(await asigned_in("alice"))
+    now = time.time()
+    await LiveSession.objects.abulk_create(
+        LiveSession(
+            key_hash=f"{number:064x}",
+            user_id=alice.user_id,
+            ip="192.0.2.1",
+            user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0",
+            started=store.to_datetime(now),
+            last_activity=store.to_datetime(now),
+        )
+        for number in range(SNAPSHOT_ROWS_PER_FRAME * 2 + 100)
+    )
+    board = await watch(await astaff("viewer", "view_livesession"))
+    expected = SNAPSHOT_ROWS_PER_FRAME * 2 + 102  # and alice's own, and the viewer's
+    output = await board.receive_output(3)
+    snapshot = json.loads(output["text"])
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["more"] is True
+    assert snapshot["totals"]["sessions"] == expected
+    frames, ids = [snapshot], {row["id"] for row in snapshot["sessions"]}
+    while len(ids) < expected:
+        output = await board.receive_output(3)
+        following = json.loads(output["text"])
+        assert following["type"] == "changes"
+        assert following["removed"] == []
+        assert following["totals"] == snapshot["totals"]
+        frames.append(following)
+        ids.update(row["id"] for row in following["sessions"])
+    assert [len(f["sessions"]) for f in frames] == [SNAPSHOT_ROWS_PER_FRAME] * 2 + [102]
+    assert max(len(json.dumps(f)) for f in frames) < 1024 * 1024  # daphne's default limit
+    assert len(ids) == expected
