@@ -9,6 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from .conf import KNOWN_KEYS, SETTING_NAME, get_settings, legacy_settings_in_use, user_settings
 
@@ -78,6 +79,12 @@ E011_MSG = (
 )
 E011_HINT = (
     "Set it to how many live sessions one user may hold at once (e.g. 3), or to None for no limit."
+)
+E012_MSG = "SESSIONS_LIVE['TIMEOUTS_FOR'] ({value!r}) does not name a callable: {problem}."
+E012_HINT = (
+    "Give the dotted path of a function taking user= and request= (at sign-in) and returning "
+    "a dict of "
+    "WARN_AFTER / EXPIRE_AFTER / ABSOLUTE_EXPIRE_AFTER, e.g. 'myapp.sessions.timeouts_for'."
 )
 E008_MSG = "SESSIONS_LIVE must be a dict."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
@@ -212,7 +219,28 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
     limit = conf.MAX_SESSIONS_PER_USER
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
         errors.append(Error(E011_MSG.format(value=limit), hint=E011_HINT, id="sessions_live.E011"))
+    if (problem := _hook_problem(conf.TIMEOUTS_FOR)) is not None:
+        errors.append(
+            Error(
+                E012_MSG.format(value=conf.TIMEOUTS_FOR, problem=problem),
+                hint=E012_HINT,
+                id="sessions_live.E012",
+            )
+        )
     return errors
+
+
+def _hook_problem(path: Any) -> str | None:
+    """Why ``path`` names no callable (None: it does, or no hook is set)."""
+    if path is None:
+        return None
+    if not isinstance(path, str):
+        return "it is not a dotted path"
+    try:
+        found = import_string(path)
+    except ImportError as error:
+        return str(error)
+    return None if callable(found) else "it is not callable"
 
 
 @register(Tags.compatibility)

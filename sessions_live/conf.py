@@ -61,6 +61,10 @@ class SessionsLiveSettings:
     #: Accept WebSocket handshakes without an Origin header (non-browser clients). A browser
     #: always sends one, and one naming a host outside ALLOWED_HOSTS is always refused.
     ALLOW_MISSING_ORIGIN: bool = False
+    #: Dotted path to a callable(user=, request=) at sign-in, returning this user's own
+    #: WARN_AFTER / EXPIRE_AFTER / ABSOLUTE_EXPIRE_AFTER (a dict; a missing key or None: the
+    #: values above); None: every session has the values above.
+    TIMEOUTS_FOR: str | None = None
     #: Seconds between two updates sent to a dashboard (changes are coalesced in between).
     DASHBOARD_INTERVAL: float = 0.5
     #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason

@@ -37,6 +37,7 @@ from .protocol import (
 from .single_flight import shared
 from .sweep import sweeper
 from .throttle import ActivityThrottle
+from .user_timeouts import timeouts_of
 
 logger = logging.getLogger(__name__)
 
@@ -123,15 +124,15 @@ class SessionConsumer(GuardedConsumer):
         presence.add(self, live.pk)
         await signals.asend(signals.tab_connected, live, channel_name=self.channel_name)
         self.last_activity = store.to_epoch(live.last_activity)
-        conf = get_settings()
+        timeouts = timeouts_of(live)  # the user's own, where TIMEOUTS_FOR gave them
         await self.send_frame(
             {
                 "type": "hello",
                 "warn_in": status.warn_in,
                 "expires_in": status.expires_in,
-                "warn_after": float(conf.WARN_AFTER),
-                "expire_after": float(conf.EXPIRE_AFTER),
-                "activity_interval": float(conf.ACTIVITY_INTERVAL),
+                "warn_after": timeouts.warn_after,
+                "expire_after": timeouts.expire_after,
+                "activity_interval": float(get_settings().ACTIVITY_INTERVAL),
             }
         )
         await self.apply(status)
@@ -296,7 +297,7 @@ class SessionConsumer(GuardedConsumer):
         return policy.evaluate(
             last_activity=self.last_activity,
             started=store.to_epoch(self.live.started),
-            timeouts=get_settings().timeouts,
+            timeouts=timeouts_of(self.live),
             now=now,
         )
 

@@ -18,7 +18,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from . import lifecycle, policy, push, signals, store
+from . import lifecycle, policy, push, signals, store, user_timeouts
 from .clients import request_ip, request_user_agent
 from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
@@ -59,7 +59,12 @@ def start_session(
     if not key or not isinstance(user, AbstractBaseUser) or not user.is_authenticated:
         return None
     live, created = store.start(
-        key, user, ip=request_ip(request), user_agent=request_user_agent(request), now=now
+        key,
+        user,
+        ip=request_ip(request),
+        user_agent=request_user_agent(request),
+        now=now,
+        timeouts=user_timeouts.fields_for(user, request),
     )
     if created:
         signals.send(signals.session_started, live)

@@ -38,6 +38,10 @@ class LiveSession(models.Model):
     last_activity = models.DateTimeField(_("last activity"))
     #: When the last tab was seen (connected or disconnected); None if no tab ever opened.
     tabs_seen = models.DateTimeField(null=True, blank=True, editable=False)
+    #: This session's own timeouts, from the TIMEOUTS_FOR hook at sign-in; None: the settings'.
+    warn_after = models.DurationField(null=True, blank=True, editable=False)
+    expire_after = models.DurationField(null=True, blank=True, editable=False)
+    absolute_expire_after = models.DurationField(null=True, blank=True, editable=False)
     ended = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
     #: When anything shown on the dashboard last changed (set by every write of the store).
     changed = models.DateTimeField(default=timezone.now, db_index=True, editable=False)

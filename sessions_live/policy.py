@@ -90,22 +90,3 @@ def activity_time(*, now: float, idle: float | None, activity_interval: float) -
     if idle is None:
         return now
     return now - min(max(idle, 0.0), activity_interval)
-
-
-def idle_cutoff(*, timeouts: Timeouts, now: float) -> float:
-    """Sessions whose last activity is at or before this instant are expired by idleness."""
-    return now - timeouts.expire_after
-
-
-def absolute_cutoff(*, timeouts: Timeouts, now: float) -> float | None:
-    """Sessions started at or before this instant are expired by age (None: no age limit)."""
-    if timeouts.absolute_expire_after is None:
-        return None
-    return now - timeouts.absolute_expire_after
-
-
-def warning_cutoffs(*, timeouts: Timeouts, now: float) -> tuple[float, float | None]:
-    """Sessions whose last activity is at or before the first instant, or that started at or
-    before the second (None: no age limit), are warned (or expired) at ``now``."""
-    lead = timeouts.expire_after - timeouts.warn_after
-    return now - timeouts.warn_after, absolute_cutoff(timeouts=timeouts, now=now + lead)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Mapping
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, Min, OuterRef, Q
@@ -17,9 +18,10 @@ from django.db.models.expressions import Combinable
 from django.db.models.functions import Greatest
 from django.utils.crypto import salted_hmac
 
-from . import policy
+from . import deadlines, policy
 from .conf import get_settings
 from .models import EndReason, LiveProcess, LiveSession, LiveTab
+from .user_timeouts import timeouts_of
 
 _HASH_SALT = "sessions_live.session_key"
 USER_AGENT_MAX = 512
@@ -53,9 +55,10 @@ def start(
     ip: str | None,
     user_agent: str,
     now: float,
+    timeouts: Mapping[str, dt.timedelta | None] | None = None,
 ) -> tuple[LiveSession, bool]:
     """The record of a signed-in session, created at its first sight (idempotent), and
-    whether this call created it."""
+    whether this call created it; ``timeouts``: its own (``user_timeouts.fields_for``)."""
     moment = to_datetime(now)
     return LiveSession.objects.select_related("user").get_or_create(
         key_hash=key_hash(session_key),
@@ -66,6 +69,7 @@ def start(
             "started": moment,
             "last_activity": moment,
             "changed": moment,
+            **(timeouts or {}),
         },
     )
 
@@ -82,22 +86,9 @@ def status(live: LiveSession, now: float) -> policy.Status:
     return policy.evaluate(
         last_activity=to_epoch(live.last_activity),
         started=to_epoch(live.started),
-        timeouts=get_settings().timeouts,
+        timeouts=timeouts_of(live),
         now=now,
     )
-
-
-def _within_deadline(now: float) -> Q:
-    """Rows that are live and not past any deadline at ``now``."""
-    timeouts = get_settings().timeouts
-    condition = Q(
-        ended__isnull=True,
-        last_activity__gt=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)),
-    )
-    absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
-    if absolute is not None:
-        condition &= Q(started__gt=to_datetime(absolute))
-    return condition
 
 
 def touch(live_id: uuid.UUID, at: float, now: float) -> bool:
@@ -105,21 +96,17 @@ def touch(live_id: uuid.UUID, at: float, now: float) -> bool:
 
     ``last_activity`` only moves forward, so a slow request cannot overwrite newer activity.
     """
-    updated = LiveSession.objects.filter(_within_deadline(now), pk=live_id).update(
+    updated = LiveSession.objects.filter(deadlines.within(now), pk=live_id).update(
         last_activity=Greatest("last_activity", to_datetime(at)), changed=to_datetime(now)
     )
     return updated == 1
 
 
 def _past_deadline(reason: str, now: float) -> Q | Combinable:
-    timeouts = get_settings().timeouts
     if reason == EndReason.IDLE:
-        return Q(last_activity__lte=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)))
+        return deadlines.idle_due(now)
     if reason == EndReason.ABSOLUTE:
-        absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
-        if absolute is None:
-            return Q(pk__in=[])
-        return Q(started__lte=to_datetime(absolute))
+        return deadlines.absolute_due(now)
     if reason == EndReason.CLOSED:
         grace = get_settings().CLOSE_GRACE
         return Q(tabs_seen__lte=to_datetime(now - grace)) & ~Exists(
@@ -217,30 +204,30 @@ def ended_since(moment: float) -> list[tuple[uuid.UUID, str]]:
     )
 
 
+#: Seconds: with a TIMEOUTS_FOR hook, a session that starts later may be due sooner than
+#: EXPIRE_AFTER; the sweep looks again at least this often then.
+HOOK_SWEEP_LIMIT = 30.0
+
+
 def next_deadline(now: float) -> float:
     """Epoch seconds before which no live session can fall due: the earliest idle or absolute
     deadline of the live sessions, and at most EXPIRE_AFTER away (a session that starts later
-    is due later still; activity only moves deadlines later)."""
-    timeouts = get_settings().timeouts
+    is due later still, unless a TIMEOUTS_FOR hook gives it less; activity only moves
+    deadlines later)."""
+    conf = get_settings()
     earliest = LiveSession.objects.filter(ended__isnull=True).aggregate(
-        activity=Min("last_activity"), started=Min("started")
+        idle=Min(deadlines.idle_deadline()), absolute=Min(deadlines.absolute_deadline())
     )
-    deadline = now + timeouts.expire_after
-    if earliest["activity"] is not None:
-        deadline = min(deadline, to_epoch(earliest["activity"]) + timeouts.expire_after)
-    if earliest["started"] is not None and timeouts.absolute_expire_after is not None:
-        deadline = min(deadline, to_epoch(earliest["started"]) + timeouts.absolute_expire_after)
-    return deadline
+    limit = HOOK_SWEEP_LIMIT if conf.TIMEOUTS_FOR else float(conf.EXPIRE_AFTER)
+    candidates = [now + limit]
+    candidates += [to_epoch(moment) for moment in earliest.values() if moment is not None]
+    return min(candidates)
 
 
 def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
     """Live sessions that should end now, each with its reason."""
     conf = get_settings()
-    timeouts = conf.timeouts
-    past = Q(last_activity__lte=to_datetime(policy.idle_cutoff(timeouts=timeouts, now=now)))
-    absolute = policy.absolute_cutoff(timeouts=timeouts, now=now)
-    if absolute is not None:
-        past |= Q(started__lte=to_datetime(absolute))
+    past = deadlines.idle_due(now) | deadlines.absolute_due(now)
     found: list[tuple[LiveSession, str]] = [
         (live, str(status(live, now).reason))
         for live in LiveSession.objects.select_related("user").filter(past, ended__isnull=True)[
@@ -260,10 +247,7 @@ def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
 
 def count_by_state(now: float) -> dict[str, int]:
     """Live sessions by the dashboard's states (``idle``: no tab open), in one query."""
-    idle_at, started_at = policy.warning_cutoffs(timeouts=get_settings().timeouts, now=now)
-    warned = Q(last_activity__lte=to_datetime(idle_at))
-    if started_at is not None:
-        warned |= Q(started__lte=to_datetime(started_at))
+    warned = deadlines.warned(now)
     watched = Q(Exists(LiveTab.objects.filter(session=OuterRef("pk"))))
     counts: dict[str, int] = LiveSession.objects.filter(ended__isnull=True).aggregate(
         active=Count("pk", filter=watched & ~warned),

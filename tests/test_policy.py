@@ -8,10 +8,8 @@ from sessions_live.policy import (
     ExpiryReason,
     State,
     Timeouts,
-    absolute_cutoff,
     activity_time,
     evaluate,
-    idle_cutoff,
 )
 
 T0 = 1_800_000_000.0  # an arbitrary epoch second
@@ -103,15 +101,6 @@ def test_activity_time_clamps_the_reported_idle_time() -> None:
     assert activity_time(now=T0, idle=3, activity_interval=10) == T0 - 3
     assert activity_time(now=T0, idle=-50, activity_interval=10) == T0  # not in the future
     assert activity_time(now=T0, idle=500, activity_interval=10) == T0 - 10  # one window back
-
-
-def test_cutoffs_match_evaluate() -> None:
-    now = T0 + 5000
-    cutoff = idle_cutoff(timeouts=IDLE, now=now)
-    assert at(5000, last=cutoff - T0).state is State.EXPIRED
-    assert at(5000, last=cutoff - T0 + 0.001).state is not State.EXPIRED
-    assert absolute_cutoff(timeouts=IDLE, now=now) is None
-    assert absolute_cutoff(timeouts=ABSOLUTE, now=now) == now - 3600
 
 
 def test_a_wall_clock_jump_forward_expires_exactly_when_due() -> None:

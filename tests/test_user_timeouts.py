@@ -1,0 +1,140 @@
+"""Per-user timeouts through the TIMEOUTS_FOR hook: stored at sign-in, applied everywhere."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.http import HttpRequest
+from django.test import Client
+
+from sessions_live import checks, store
+from sessions_live.sweep import sweep_once
+from sessions_live.user_timeouts import fields_for, timeouts_of
+
+from .helpers import live_of
+from .sockets import close_all, connect, frame
+
+HOOK = "tests.test_user_timeouts.timeouts_for"
+ANSWERS: dict[str, Any] = {}
+
+
+def timeouts_for(*, user: Any, request: HttpRequest) -> Any:
+    """The hook under test: what ANSWERS holds for the user signing in."""
+    assert isinstance(request, HttpRequest)
+    return ANSWERS.get(user.get_username())
+
+
+@pytest.fixture(autouse=True)
+def _hook(timeouts: Callable[..., None]) -> Any:
+    timeouts(TIMEOUTS_FOR=HOOK)
+    ANSWERS.clear()
+    yield
+    ANSWERS.clear()
+
+
+@pytest.fixture(autouse=True)
+async def _close_tabs() -> AsyncIterator[None]:
+    yield
+    await close_all()
+
+
+@pytest.mark.django_db
+def test_each_user_gets_the_hooks_timeouts_and_others_the_settings(
+    signed_in: Callable[..., Client],
+) -> None:
+    ANSWERS["nurse"] = {"WARN_AFTER": 100, "EXPIRE_AFTER": 120, "ABSOLUTE_EXPIRE_AFTER": 3600}
+    ANSWERS["auditor"] = {"EXPIRE_AFTER": 1800}  # WARN_AFTER stays the setting's
+    nurse, auditor, other = (live_of(signed_in(name)) for name in ("nurse", "auditor", "other"))
+    assert timeouts_of(nurse).warn_after == 100
+    assert timeouts_of(nurse).expire_after == 120
+    assert timeouts_of(nurse).absolute_expire_after == 3600
+    assert (timeouts_of(auditor).warn_after, timeouts_of(auditor).expire_after) == (540, 1800)
+    assert timeouts_of(other).expire_after == 600
+    assert other.expire_after is None  # the settings still govern it if they change
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"WARN_AFTER": 700},  # after the setting's EXPIRE_AFTER
+        {"WARN_AFTER": 60, "EXPIRE_AFTER": 30},
+        {"EXPIRE_AFTER": -5},
+        {"EXPIRE_AFTER": "600"},
+        {"EXPIRE_AFTER": True},
+        {"EXPIRE_AFTRE": 60},
+    ],
+)
+def test_an_answer_that_makes_no_sense_is_logged_and_the_settings_apply(
+    answer: dict[str, Any], caplog: pytest.LogCaptureFixture, rf: Any, make_user: Any
+) -> None:
+    ANSWERS["odd"] = answer
+    assert fields_for(make_user("odd"), rf.get("/")) == {}
+    assert "TIMEOUTS_FOR returned" in caplog.text
+
+
+@pytest.mark.django_db
+def test_the_sweep_and_http_apply_a_users_own_deadline(signed_in: Callable[..., Client]) -> None:
+    ANSWERS["short"] = {"WARN_AFTER": 30, "EXPIRE_AFTER": 60}
+    short, long = signed_in("short"), signed_in("long")
+    for client in (short, long):
+        live = live_of(client)
+        back = store.to_datetime(time.time() - 90)
+        type(live).objects.filter(pk=live.pk).update(last_activity=back, started=back)
+    assert short.get("/page/", headers={"accept": "text/html"}).status_code == 302
+    assert long.get("/page/", headers={"accept": "text/html"}).status_code == 200
+    assert sweep_once(time.time()).ended == 0  # the short one ended on its request already
+    assert live_of(long).ended is None
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("layer", "stop_sweeper")
+async def test_the_tab_is_told_its_users_own_timeouts_and_warned_by_them(
+    asigned_in: Callable[..., Any],
+) -> None:
+    ANSWERS["short"] = {"WARN_AFTER": 0.5, "EXPIRE_AFTER": 1.5}
+    short, other = await asigned_in("short"), await asigned_in("other")
+    short_tab, other_tab = await connect(short), await connect(other)
+    hello = await frame(short_tab)
+    assert (hello["warn_after"], hello["expire_after"]) == (0.5, 1.5)
+    assert 1.4 < hello["expires_in"] <= 1.5
+    assert (await frame(other_tab))["expire_after"] == 600
+    warning = await frame(short_tab)
+    assert warning["type"] == "warning"
+    assert 0.9 < warning["expires_in"] <= 1.0
+    expired = await frame(short_tab)
+    assert (expired["type"], expired["reason"]) == ("expired", "idle")
+    assert await other_tab.receive_nothing(0.2)
+    live = await sync_to_async(live_of)(other)
+    assert live.ended is None
+    assert live.expire_after is None
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ("tests.test_user_timeouts.no_such_hook", None),
+        ("tests.test_user_timeouts.ANSWERS", "it is not callable"),
+        (42, "it is not a dotted path"),
+    ],
+)
+def test_a_hook_that_is_no_callable_is_reported(
+    timeouts: Callable[..., None], value: Any, problem: str | None
+) -> None:
+    timeouts(TIMEOUTS_FOR=value)
+    errors = [error for error in checks.check_settings() if error.id == "sessions_live.E012"]
+    assert len(errors) == 1
+    if problem is None:  # the import error's own words
+        problem = (
+            'Module "tests.test_user_timeouts" does not define a "no_such_hook" attribute/class'
+        )
+    assert errors[0].msg == checks.E012_MSG.format(value=value, problem=problem)
+    assert errors[0].hint == checks.E012_HINT
+
+
+def test_a_hook_that_is_a_callable_passes_the_checks() -> None:
+    assert [e for e in checks.check_settings() if e.id == "sessions_live.E012"] == []
