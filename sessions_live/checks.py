@@ -131,8 +131,9 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         "RETENTION",
         "DASHBOARD_INTERVAL",
     ]
-    if conf.ABSOLUTE_EXPIRE_AFTER is not None:
-        seconds.append("ABSOLUTE_EXPIRE_AFTER")
+    for optional in ("ABSOLUTE_EXPIRE_AFTER", "MAX_LEASE"):
+        if getattr(conf, optional) is not None:
+            seconds.append(optional)
     bad = {key for key in seconds if not _is_seconds(getattr(conf, key))}
     errors.extend(
         Error(

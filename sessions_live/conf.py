@@ -61,6 +61,9 @@ class SessionsLiveSettings:
     #: Accept WebSocket handshakes without an Origin header (non-browser clients). A browser
     #: always sends one, and one naming a host outside ALLOWED_HOSTS is always refused.
     ALLOW_MISSING_ORIGIN: bool = False
+    #: Seconds a page may keep its session from idling out with one ``lease`` (a video, a long
+    #: form), capped by ABSOLUTE_EXPIRE_AFTER; None: leases are refused.
+    MAX_LEASE: float | None = None
     #: Dotted path to a callable(user=, request=) at sign-in, returning this user's own
     #: WARN_AFTER / EXPIRE_AFTER / ABSOLUTE_EXPIRE_AFTER (a dict; a missing key or None: the
     #: values above); None: every session has the values above.

@@ -26,6 +26,7 @@ from .models import EndReason, LiveSession, session_group
 from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
+    ERROR_FORBIDDEN,
     ClientFrame,
     EndReasonName,
     ExpiredFrame,
@@ -61,6 +62,7 @@ class SessionConsumer(GuardedConsumer):
         self.live: LiveSession | None = None
         self.session_key: str | None = None
         self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
+        self.leased_until: float | None = None  # epoch seconds: the session's lease, if any
         self.warned = False  # this tab was told `warning` and not `active` since
         self.ended = False  # this socket is done (closed, or closing)
         self.over = False  # ... because the session is over
@@ -124,6 +126,7 @@ class SessionConsumer(GuardedConsumer):
         presence.add(self, live.pk)
         await signals.asend(signals.tab_connected, live, channel_name=self.channel_name)
         self.last_activity = store.to_epoch(live.last_activity)
+        self.leased_until = leased_until_of(live, None)
         timeouts = timeouts_of(live)  # the user's own, where TIMEOUTS_FOR gave them
         await self.send_frame(
             {
@@ -219,6 +222,8 @@ class SessionConsumer(GuardedConsumer):
     async def handle(self, frame: ClientFrame) -> None:
         if frame.type == "logout":
             await self.end(EndReason.LOGOUT)
+        elif frame.type == "lease":
+            await self.lease(frame)
         elif frame.type == "extend":
             await self.record_activity(self.clock())
         else:
@@ -242,6 +247,23 @@ class SessionConsumer(GuardedConsumer):
                 presence.flushes[live_id] = asyncio.get_running_loop().create_task(
                     self.flush_activity(live_id, throttle, flush_in)
                 )
+
+    async def lease(self, frame: ClientFrame) -> None:
+        """Keep the session from idling out as long as the page asked, within MAX_LEASE."""
+        assert self.live is not None
+        assert frame.seconds is not None
+        if get_settings().MAX_LEASE is None:
+            await self.refuse(FrameError(ERROR_FORBIDDEN, "Leases are not enabled."))
+            return
+        grant = database_sync_to_async(lifecycle.grant_lease)
+        until = await grant(self.live, frame.seconds, now=self.clock())
+        if until is None:
+            await self.check()  # over, or past its deadline: the store decides how
+            return
+        self.leased_until = max(self.leased_until or 0.0, until)
+        event = push.active_event(self.last_activity, self.leased_until)
+        if not await push.send(self.live.group_name, event):
+            await self.sessions_live_active(event)  # the layer is down: this tab at least
 
     async def flush_activity(
         self, live_id: uuid.UUID, throttle: ActivityThrottle, delay: float
@@ -279,6 +301,8 @@ class SessionConsumer(GuardedConsumer):
         if self.ended or self.live is None:
             return
         self.last_activity = max(self.last_activity, float(event["last_activity"]))
+        if event.get("leased_until") is not None:
+            self.leased_until = max(self.leased_until or 0.0, float(event["leased_until"]))
         status = self.status(self.clock())
         if status.state is policy.State.ACTIVE:
             await self.send_frame(
@@ -299,6 +323,7 @@ class SessionConsumer(GuardedConsumer):
             started=store.to_epoch(self.live.started),
             timeouts=timeouts_of(self.live),
             now=now,
+            leased_until=self.leased_until,
         )
 
     async def apply(self, status: policy.Status, *, repeat_warning: bool = False) -> None:
@@ -394,6 +419,7 @@ class SessionConsumer(GuardedConsumer):
             return
         self.live = live
         self.last_activity = max(self.last_activity, store.to_epoch(live.last_activity))
+        self.leased_until = leased_until_of(live, self.leased_until)
         status = self.status(self.clock())
         if status.state is policy.State.EXPIRED:
             await self.expire(status.reason)
@@ -463,6 +489,14 @@ class SessionConsumer(GuardedConsumer):
 
     async def send_frame(self, frame: ServerFrame) -> None:
         await self.send(text_data=encode(frame))
+
+
+def leased_until_of(live: LiveSession, known: float | None) -> float | None:
+    """The later of the record's lease and the one a tab already knows of."""
+    stored = None if live.leased_until is None else store.to_epoch(live.leased_until)
+    if stored is None or known is None:
+        return stored if known is None else known
+    return max(stored, known)
 
 
 _background: set[asyncio.Task[None]] = set()

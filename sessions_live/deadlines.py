@@ -11,7 +11,7 @@ import datetime as dt
 
 from django.db.models import DateTimeField, DurationField, Expression, F, Q, Value
 from django.db.models.expressions import Combinable, ExpressionWrapper
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import GreaterThan, IsNull, LessThanOrEqual
 
 from .conf import get_settings
@@ -29,11 +29,14 @@ def _moment(epoch: float) -> Value:
 
 
 def idle_deadline() -> Expression:
+    """The idle deadline, or the row's lease (``leased_until``) when that is later."""
     timeouts = get_settings().timeouts
-    return ExpressionWrapper(
+    idle = ExpressionWrapper(
         F("last_activity") + _duration("expire_after", timeouts.expire_after),
         output_field=DateTimeField(),
     )
+    # Coalesced first: SQLite's MAX() of a NULL is NULL, PostgreSQL's GREATEST skips it.
+    return Greatest(idle, Coalesce(F("leased_until"), idle), output_field=DateTimeField())
 
 
 def absolute_deadline() -> Expression:
@@ -75,7 +78,9 @@ def warned(now: float) -> Q:
     timeouts = get_settings().timeouts
     warn = _duration("warn_after", timeouts.warn_after)
     expire = _duration("expire_after", timeouts.expire_after)
-    idle_warning = ExpressionWrapper(F("last_activity") + warn, output_field=DateTimeField())
+    idle_warning = ExpressionWrapper(
+        idle_deadline() - (expire - warn), output_field=DateTimeField()
+    )
     absolute_warning = ExpressionWrapper(
         absolute_deadline() - (expire - warn), output_field=DateTimeField()
     )

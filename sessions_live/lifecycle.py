@@ -13,7 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.http import HttpRequest
 
-from . import policy, push, signals, store
+from . import policy, push, signals, store, user_timeouts
 from .conf import get_settings
 from .models import EndReason, LiveSession
 
@@ -94,6 +94,31 @@ def record_activity(live: LiveSession, at: float, *, now: float, source: str) ->
         return False
     signals.send(signals.session_extended, live, source=source, at=store.to_datetime(at))
     return True
+
+
+def grant_lease(live: LiveSession, seconds: float, *, now: float) -> float | None:
+    """Keep ``live`` from idling out for ``seconds``, at most MAX_LEASE and never past its
+    absolute deadline: the moment granted (epoch seconds), recorded with ``session_extended``
+    (``source="lease"``) and a log line; None if the session is over or past its deadline."""
+    limit = get_settings().MAX_LEASE
+    assert limit is not None
+    until = now + min(seconds, float(limit))
+    absolute = user_timeouts.timeouts_of(live).absolute_expire_after
+    if absolute is not None:
+        until = min(until, store.to_epoch(live.started) + absolute)
+    if not store.lease(live.pk, until, now):
+        return None
+    logger.info(
+        "sessions_live: session %s leased for %.0f s (asked %.0f s)", live.pk, until - now, seconds
+    )
+    signals.send(
+        signals.session_extended,
+        live,
+        source="lease",
+        at=store.to_datetime(now),
+        until=store.to_datetime(until),
+    )
+    return until
 
 
 def mark_warned(live: LiveSession, status: policy.Status, *, now: float) -> None:

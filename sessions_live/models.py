@@ -42,6 +42,8 @@ class LiveSession(models.Model):
     warn_after = models.DurationField(null=True, blank=True, editable=False)
     expire_after = models.DurationField(null=True, blank=True, editable=False)
     absolute_expire_after = models.DurationField(null=True, blank=True, editable=False)
+    #: A lease keeps the session from idling out until then (capped by the absolute limit).
+    leased_until = models.DateTimeField(null=True, blank=True, editable=False)
     ended = models.DateTimeField(_("ended at"), null=True, blank=True, db_index=True)
     #: When anything shown on the dashboard last changed (set by every write of the store).
     changed = models.DateTimeField(default=timezone.now, db_index=True, editable=False)

@@ -51,15 +51,26 @@ class Status:
         return None
 
 
-def evaluate(*, last_activity: float, started: float, timeouts: Timeouts, now: float) -> Status:
+def evaluate(
+    *,
+    last_activity: float,
+    started: float,
+    timeouts: Timeouts,
+    now: float,
+    leased_until: float | None = None,
+) -> Status:
     """The state of a session whose last activity and start are epoch seconds, at ``now``.
 
-    The warning comes ``expire_after - warn_after`` seconds before whichever deadline falls
+    A lease (``leased_until``, epoch seconds) keeps the session from idling out before it ends:
+    the idle deadline is the later of the two; the absolute deadline still holds. The warning
+    comes ``expire_after - warn_after`` seconds before whichever deadline falls
     first, so a session that ends by age is warned as long before as one that ends by idleness.
     Exactly at a deadline the later state holds: at the warning time the session is warning,
     at the expiry time it is expired.
     """
     idle_deadline = last_activity + timeouts.expire_after
+    if leased_until is not None:
+        idle_deadline = max(idle_deadline, leased_until)
     expires_at, reason = idle_deadline, ExpiryReason.IDLE
     if timeouts.absolute_expire_after is not None:
         absolute_deadline = started + timeouts.absolute_expire_after

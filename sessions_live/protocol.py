@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict, TypeGuard, cast
 
 #: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"
@@ -26,8 +26,8 @@ MAX_FRAME_BYTES = 4096
 MAX_FRAMES_PER_WINDOW = 60
 FRAME_WINDOW = 10.0  # seconds
 
-ClientFrameType = Literal["activity", "extend", "logout"]
-CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout"})
+ClientFrameType = Literal["activity", "extend", "logout", "lease"]
+CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout", "lease"})
 EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed", "replaced"]
 
 # Error codes carried in `error` frames.
@@ -81,7 +81,8 @@ ServerFrame = HelloFrame | ActiveFrame | WarningFrame | ExpiredFrame | ErrorFram
 @dataclass(frozen=True, slots=True)
 class ClientFrame:
     type: ClientFrameType
-    idle: float | None = None
+    idle: float | None = None  # `activity`: seconds since that input
+    seconds: float | None = None  # `lease`: how long the page asks to keep the session
 
 
 class FrameError(Exception):
@@ -127,14 +128,21 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
     # A type that is not a string (a list, an object) is unhashable: not a membership test.
     if not isinstance(frame_type, str) or frame_type not in CLIENT_FRAME_TYPES:
         raise _unknown(frame_type)
+    if frame_type == "lease":
+        seconds = data.get("seconds")
+        if not (_is_number(seconds) and seconds > 0):
+            raise FrameError(ERROR_INVALID_FIELD, "'seconds' must be a number above 0.")
+        return ClientFrame(type="lease", seconds=float(seconds))
     if frame_type != "activity":
         return ClientFrame(type=cast(ClientFrameType, frame_type))
     idle = data.get("idle")
-    if idle is not None and (
-        not isinstance(idle, int | float) or isinstance(idle, bool) or not math.isfinite(idle)
-    ):
+    if idle is not None and not _is_number(idle):
         raise FrameError(ERROR_INVALID_FIELD, "'idle' must be a number of seconds.")
     return ClientFrame(type="activity", idle=None if idle is None else float(idle))
+
+
+def _is_number(value: Any) -> TypeGuard[float]:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True, slots=True)

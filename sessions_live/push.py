@@ -26,8 +26,9 @@ def signed_out_url(reason: str) -> str:
     return f"{login_url}{separator}{urlencode({'signed_out': reason})}"
 
 
-def active_event(last_activity: float) -> dict[str, Any]:
-    return {"type": EVENT_ACTIVE, "last_activity": last_activity}
+def active_event(last_activity: float, leased_until: float | None = None) -> dict[str, Any]:
+    """Activity (or a lease) moved the session's deadline: every tab recomputes its own."""
+    return {"type": EVENT_ACTIVE, "last_activity": last_activity, "leased_until": leased_until}
 
 
 def expired_event(reason: str) -> dict[str, Any]:

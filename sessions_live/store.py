@@ -13,9 +13,9 @@ import uuid
 from collections.abc import Mapping
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import Count, Exists, Min, OuterRef, Q
+from django.db.models import Count, Exists, Min, OuterRef, Q, Value
 from django.db.models.expressions import Combinable
-from django.db.models.functions import Greatest
+from django.db.models.functions import Coalesce, Greatest
 from django.utils.crypto import salted_hmac
 
 from . import deadlines, policy
@@ -88,6 +88,7 @@ def status(live: LiveSession, now: float) -> policy.Status:
         started=to_epoch(live.started),
         timeouts=timeouts_of(live),
         now=now,
+        leased_until=None if live.leased_until is None else to_epoch(live.leased_until),
     )
 
 
@@ -98,6 +99,17 @@ def touch(live_id: uuid.UUID, at: float, now: float) -> bool:
     """
     updated = LiveSession.objects.filter(deadlines.within(now), pk=live_id).update(
         last_activity=Greatest("last_activity", to_datetime(at)), changed=to_datetime(now)
+    )
+    return updated == 1
+
+
+def lease(live_id: uuid.UUID, until: float, now: float) -> bool:
+    """Keep the session from idling out before ``until``; False if it is over or already past
+    its deadline. A lease only ever moves later, like activity."""
+    moment = to_datetime(until)
+    updated = LiveSession.objects.filter(deadlines.within(now), pk=live_id).update(
+        leased_until=Greatest(Coalesce("leased_until", Value(moment)), Value(moment)),
+        changed=to_datetime(now),
     )
     return updated == 1
 

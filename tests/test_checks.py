@@ -110,6 +110,18 @@ def test_absolute_timeout_must_be_positive_when_set(settings: Any) -> None:
     assert ids() == ["sessions_live.E002"]
 
 
+@pytest.mark.parametrize("value", [0, -60, "1800", True])
+def test_max_lease_must_be_positive_seconds_when_set(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"MAX_LEASE": value}
+    assert checks.check_settings() == [
+        Error(
+            checks.E002_MSG.format(key="MAX_LEASE", value=value),
+            hint=checks.E002_HINT,
+            id="sessions_live.E002",
+        )
+    ]
+
+
 def test_no_channel_layer_is_e003(settings: Any) -> None:
     settings.CHANNEL_LAYERS = {}
     assert checks.check_channel_layer() == [

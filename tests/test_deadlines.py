@@ -1,4 +1,5 @@
-"""The SQL deadlines agree with the pure policy, row by row, with and without own timeouts."""
+"""The SQL deadlines agree with the pure policy, row by row: with and without own timeouts,
+with and without a lease."""
 
 from __future__ import annotations
 
@@ -38,8 +39,13 @@ def test_every_sql_deadline_matches_evaluate(
     user = get_user_model().objects.create_user("alice")
     t0 = time.time() - 5000
     rows = []
-    for number, (own, idle, age) in enumerate(
-        itertools.product(OWN, [0, 45, 55, 59, 61, 199, 201, 599, 601, 899, 901], [0, 399, 401])
+    for number, (own, idle, age, lease) in enumerate(
+        itertools.product(
+            OWN,
+            [0, 45, 55, 59, 61, 199, 201, 599, 601, 899, 901],
+            [0, 399, 401],
+            [None, -100, 30, 500],  # leased until, from the base moment; None: no lease
+        )
     ):
         started = t0 + 4000 - age
         rows.append(
@@ -48,6 +54,7 @@ def test_every_sql_deadline_matches_evaluate(
                 user=user,
                 started=store.to_datetime(started),
                 last_activity=store.to_datetime(max(started, t0 + 4000 - idle)),
+                leased_until=None if lease is None else store.to_datetime(t0 + 4000 + lease),
                 **own,
             )
         )

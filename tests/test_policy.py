@@ -108,3 +108,24 @@ def test_a_wall_clock_jump_forward_expires_exactly_when_due() -> None:
     assert at(7200).state is State.EXPIRED
     # Epoch seconds carry no time zone, so a DST change cannot move a deadline.
     assert at(539).state is State.ACTIVE
+
+
+def test_a_lease_holds_off_idleness_but_not_the_absolute_limit() -> None:
+    leased = evaluate(
+        last_activity=T0, started=T0, timeouts=ABSOLUTE, now=T0 + 1000, leased_until=T0 + 1500
+    )
+    assert (leased.state, leased.reason) == (State.ACTIVE, ExpiryReason.IDLE)
+    assert leased.expires_in == 500
+    assert leased.warn_in == 500 - 60
+    ended = evaluate(
+        last_activity=T0, started=T0, timeouts=ABSOLUTE, now=T0 + 1500, leased_until=T0 + 1500
+    )
+    assert ended.state is State.EXPIRED
+    past_lease = evaluate(  # a lease older than the activity changes nothing
+        last_activity=T0 + 1000, started=T0, timeouts=IDLE, now=T0 + 1100, leased_until=T0 + 10
+    )
+    assert past_lease == evaluate(last_activity=T0 + 1000, started=T0, timeouts=IDLE, now=T0 + 1100)
+    capped = evaluate(
+        last_activity=T0, started=T0, timeouts=ABSOLUTE, now=T0 + 3000, leased_until=T0 + 9000
+    )
+    assert (capped.reason, capped.expires_in) == (ExpiryReason.ABSOLUTE, 600)

@@ -84,6 +84,19 @@ def test_activity_idle_must_be_a_finite_number() -> None:
         assert refused.value.code == "invalid_field"
 
 
+def test_a_lease_asks_for_a_positive_finite_number_of_seconds() -> None:
+    assert parse_client_frame('{"type": "lease", "seconds": 900}') == ClientFrame(
+        "lease", seconds=900.0
+    )
+    for seconds in ("0", "-5", '"900"', "true", "NaN", "Infinity", "null", "[1]"):
+        with pytest.raises(FrameError) as refused:
+            parse_client_frame(f'{{"type": "lease", "seconds": {seconds}}}')
+        assert refused.value.code == "invalid_field"
+        assert refused.value.close_code is None  # an error frame; the socket stays
+    with pytest.raises(FrameError):
+        parse_client_frame('{"type": "lease"}')
+
+
 def test_limit_is_counted_in_bytes_not_characters() -> None:
     pad = "é" * (MAX_FRAME_BYTES // 2)
     payload = json.dumps({"type": "extend", "pad": pad}, ensure_ascii=False)

@@ -373,6 +373,13 @@ export function start(config, doc = document) {
     }, interval * 1000);
   }
 
+  // A lease asks the server to keep the session from idling out for `seconds` (a video, a long
+  // form), within its MAX_LEASE and absolute limit; the server answers `active` with the new
+  // deadline, or `error` if leases are off. False if there is no open socket to ask on.
+  function lease(seconds) {
+    return send({ type: "lease", seconds });
+  }
+
   function activity() {
     lastInput = performance.now();
     if (windowTimer !== null || finished) return; // the trailing edge reports it
@@ -408,7 +415,7 @@ export function start(config, doc = document) {
   connect();
 
   return {
-    activity, extend, logout, reconnect: reconnectNow,
+    activity, extend, lease, logout, reconnect: reconnectNow,
     /** {connection, dialog, expiresIn, warnIn}: seconds as this tab last heard them. */
     get state() {
       const left = remaining();

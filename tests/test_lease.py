@@ -1,0 +1,128 @@
+"""Leases: a page keeps its session from idling out for a while, within MAX_LEASE and the
+absolute limit, recorded as a session_extended signal with source "lease"."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.test import Client
+
+from sessions_live import lifecycle, signals
+from sessions_live.models import LiveSession
+from sessions_live.sweep import sweep_once
+
+from .helpers import age, live_of
+from .sockets import close_all, connect, frame
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("layer", "stop_sweeper"),
+]
+
+
+@pytest.fixture(autouse=True)
+async def _close_tabs() -> AsyncIterator[None]:
+    yield
+    await close_all()
+
+
+@pytest.fixture
+def leases() -> Iterator[list[dict[str, Any]]]:
+    seen: list[dict[str, Any]] = []
+
+    def receive(**kwargs: Any) -> None:
+        if kwargs["source"] == "lease":
+            seen.append(kwargs)
+
+    signals.session_extended.connect(receive, weak=False, dispatch_uid="test.lease")
+    yield seen
+    signals.session_extended.disconnect(dispatch_uid="test.lease")
+
+
+async def hello(client: Client) -> Any:
+    tab = await connect(client)
+    assert (await frame(tab))["type"] == "hello"
+    return tab
+
+
+async def test_a_lease_moves_every_tabs_deadline_within_max_lease(
+    asigned_in: Callable[..., Any],
+    timeouts: Callable[..., None],
+    leases: list[dict[str, Any]],
+) -> None:
+    timeouts(MAX_LEASE=1800)
+    client = await asigned_in()
+    video, other = await hello(client), await hello(client)
+    asked = time.time()
+    await video.send_json_to({"type": "lease", "seconds": 7200})  # more than MAX_LEASE
+    for tab in (video, other):
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert 1799 < message["expires_in"] <= 1800
+        assert message["warn_in"] == pytest.approx(message["expires_in"] - 60, abs=0.01)
+    live = await LiveSession.objects.aget()
+    assert live.leased_until is not None
+    assert live.leased_until.timestamp() == pytest.approx(asked + 1800, abs=1)
+    [lease] = leases
+    assert lease["live_session"].pk == live.pk
+    assert lease["until"] == live.leased_until
+    # A shorter lease later never shortens it.
+    await other.send_json_to({"type": "lease", "seconds": 60})
+    assert (await frame(other))["expires_in"] > 1790
+    assert (await LiveSession.objects.aget()).leased_until == live.leased_until
+
+
+async def test_a_lease_never_passes_the_absolute_limit(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(MAX_LEASE=1800, ABSOLUTE_EXPIRE_AFTER=1000)
+    tab = await hello(await asigned_in())
+    await tab.send_json_to({"type": "lease", "seconds": 1800})
+    message = await frame(tab)
+    assert message["type"] == "active"
+    assert 999 < message["expires_in"] <= 1000
+
+
+async def test_leases_are_refused_unless_enabled(asigned_in: Callable[..., Any]) -> None:
+    tab = await hello(await asigned_in())
+    await tab.send_json_to({"type": "lease", "seconds": 60})
+    assert await frame(tab) == {
+        "type": "error",
+        "code": "forbidden",
+        "message": "Leases are not enabled.",
+    }
+    assert (await LiveSession.objects.aget()).leased_until is None
+    await tab.send_json_to({"type": "extend"})  # the socket stays
+    assert (await frame(tab))["type"] == "active"
+
+
+def test_http_and_the_sweep_honour_a_lease(
+    signed_in: Callable[..., Client], timeouts: Callable[..., None]
+) -> None:
+    timeouts(MAX_LEASE=3600)
+    leased, plain = signed_in("leased"), signed_in("plain")
+    assert lifecycle.grant_lease(live_of(leased), 1800, now=time.time()) is not None
+    for client in (leased, plain):
+        age(client, idle=900)  # past EXPIRE_AFTER (600), within the lease
+    assert sweep_once(time.time()).ended == 1
+    assert live_of(leased).ended is None
+    assert leased.get("/page/", headers={"accept": "text/html"}).status_code == 200
+
+
+async def test_a_lease_is_told_to_a_tab_that_connects_later(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(MAX_LEASE=1800)
+    client = await asigned_in()
+    first = await hello(client)
+    await first.send_json_to({"type": "lease", "seconds": 1200})
+    assert (await frame(first))["type"] == "active"
+    late = await connect(client)
+    message = await frame(late)
+    assert message["type"] == "hello"
+    assert 1199 < message["expires_in"] <= 1200
+    assert (await sync_to_async(live_of)(client)).leased_until is not None
