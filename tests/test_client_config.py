@@ -38,7 +38,9 @@ def test_signed_out_messages(settings: Any) -> None:
     assert signed_out_message("absolute") == (
         "You were signed out because your session reached its limit of 480 minutes."
     )
-    assert signed_out_message("terminated") == "Your session was ended from another session or by an administrator."
+    assert signed_out_message("terminated") == (
+        "Your session was ended from another session or by an administrator."
+    )
     assert signed_out_message("<script>") == ""
 
 
