@@ -1,5 +1,9 @@
 // The live-sessions dashboard: a snapshot, then changes, over /ws/sessions-live/dashboard/.
 // Every user-controlled value (username, IP, user agent) is set with textContent, never HTML.
+//
+// The table is kept, not rebuilt: one <tr> per session id, patched when a frame changes that
+// session, hidden when a filter leaves it out, moved when the sort asks. Frames only update
+// the model; the DOM follows at most once per animation frame, however many frames arrived.
 
 export function formatDuration(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "–";
@@ -13,8 +17,34 @@ export function backoffDelay(attempt, random = Math.random) {
   return Math.max(250, random() * Math.min(30000, 500 * 2 ** Math.min(attempt, 16)));
 }
 
+// Which items of a sorted list may stay where they are, given each one's current position
+// (-1: not placed yet): those on a longest increasing run of positions. Moving only the
+// others puts the list in order with the fewest moves.
+export function settled(positions) {
+  const keep = new Array(positions.length).fill(false);
+  const tails = [], previous = new Array(positions.length).fill(-1);
+  for (let i = 0; i < positions.length; i++) {
+    const position = positions[i];
+    if (position < 0) continue;
+    let low = 0, high = tails.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (positions[tails[middle]] < position) low = middle + 1;
+      else high = middle;
+    }
+    if (low > 0) previous[i] = tails[low - 1];
+    tails[low] = i;
+  }
+  for (let i = tails.length ? tails[tails.length - 1] : -1; i >= 0; i = previous[i]) keep[i] = true;
+  return keep;
+}
+
 const fill = (template, values) =>
   String(template).replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
+
+// Columns, in the template's order.
+const USER = 0, IP = 1, BROWSER = 2, STARTED = 3, LAST = 4, IDLE = 5, EXPIRES = 6, TABS = 7;
+const STATE = 8, ACTIONS = 9;
 
 function start(root, config) {
   const strings = config.strings || {};
@@ -24,106 +54,198 @@ function start(root, config) {
   const stateFilter = root.querySelector('[data-filter="state"]');
   const userFilter = root.querySelector('[data-filter="user"]');
   const sortButton = root.querySelector('[data-sort="idle"]');
-  const rows = new Map(); // id -> {row, at: performance.now() when received}
+  // id -> {row, at: performance.now() when received, tr, cells, texts, state, shown, ...}
+  const entries = new Map();
+  const dirty = new Set(); // ids whose row changed since the last paint
+  const doomed = []; // rows of removed sessions, to take out of the table
   let canEnd = root.dataset.canEnd === "true";
   let sortByIdle = false, socket = null, attempt = 0;
+  let scheduled = false, cleared = false, timesDue = false, resort = false, pendingTotals = null;
 
-  const since = (entry) => (performance.now() - entry.at) / 1000;
-  // Times in the page's language (the admin renders <html lang>), not the browser's.
+  // Times in the page's language (the admin renders <html lang>), not the browser's; the
+  // options are those toLocaleTimeString uses.
   const lang = document.documentElement.lang || undefined;
-  function time(epoch) {
-    if (!epoch) return "–";
-    const date = new Date(epoch * 1000);
-    try { return date.toLocaleTimeString(lang); } catch { return date.toLocaleTimeString(); } // not a BCP 47 tag
-  }
+  const clock = { hour: "numeric", minute: "numeric", second: "numeric" };
+  let timeFormat;
+  try { timeFormat = new Intl.DateTimeFormat(lang, clock); } catch { timeFormat = new Intl.DateTimeFormat(undefined, clock); } // not a BCP 47 tag
+  const time = (epoch) => (epoch ? timeFormat.format(new Date(epoch * 1000)) : "–");
 
-  function stateOf(entry) {
+  const since = (entry, now) => (now - entry.at) / 1000;
+  const idleFor = (entry, now) => entry.row.idle_for + (entry.row.state === "ended" ? 0 : since(entry, now));
+
+  function stateOf(entry, now) {
     const { row } = entry;
     if (row.state === "ended" || row.state === "idle") return row.state;
-    return row.warn_in !== null && row.warn_in - since(entry) <= 0 ? "warning" : "active";
-  }
-
-  function cell(tr, text, className) {
-    const td = document.createElement("td");
-    td.textContent = text;
-    if (className) td.className = className;
-    tr.append(td);
-    return td;
-  }
-
-  function button(label, onClick) {
-    const b = document.createElement("button");
-    b.type = "button";
-    b.className = "button";
-    b.textContent = label;
-    b.addEventListener("click", onClick);
-    return b;
+    return row.warn_in !== null && row.warn_in - since(entry, now) <= 0 ? "warning" : "active";
   }
 
   function send(frame) {
     if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
   }
 
-  function render() {
-    const wanted = stateFilter.value, who = userFilter.value.trim().toLowerCase();
-    let entries = [...rows.values()].filter((entry) => {
-      if (wanted && stateOf(entry) !== wanted) return false;
-      return !who || entry.row.user.username.toLowerCase().includes(who);
-    });
-    const idle = (entry) => entry.row.idle_for + (entry.row.state === "ended" ? 0 : since(entry));
-    entries.sort(sortByIdle ? (a, b) => idle(b) - idle(a) : (a, b) => b.row.started - a.row.started);
-    const fragment = document.createDocumentFragment();
-    for (const entry of entries) {
-      const { row } = entry, state = stateOf(entry);
-      const tr = document.createElement("tr");
-      tr.dataset.id = row.id;
-      tr.dataset.state = state;
-      const userCell = document.createElement("td");
-      if (row.user.url) {
-        const link = Object.assign(document.createElement("a"), { href: row.user.url });
-        link.textContent = row.user.username;
-        userCell.append(link);
-      } else userCell.textContent = row.user.username;
-      tr.append(userCell);
-      cell(tr, row.ip || "–");
-      cell(tr, [row.browser, row.os].filter(Boolean).join(" · ") || row.user_agent || "–").title = row.user_agent;
-      cell(tr, time(row.started));
-      cell(tr, time(row.last_activity));
-      cell(tr, formatDuration(idle(entry)), "sessions-live-idle");
-      cell(tr, row.expires_in === null ? "–" : formatDuration(row.expires_in - since(entry)));
-      cell(tr, String(row.tabs));
-      let label = (strings.states || {})[state] || state;
-      if (state === "ended") {
-        const reason = (strings.reasons || {})[row.end_reason] || row.end_reason;
-        label += reason ? ` (${reason})` : "";
-        if (row.ended_by) label += " " + fill(strings.endedBy, { user: row.ended_by.username });
-      }
-      cell(tr, label, "sessions-live-state");
-      if (canEnd) {
-        const actions = cell(tr, "");
-        if (state !== "ended") {
-          const user = row.user.username;
-          actions.append(button(strings.end, () => {
-            if (window.confirm(fill(strings.confirmEnd, { user }))) send({ type: "end", id: row.id });
-          }));
-          actions.append(button(strings.endUser, () => {
-            if (window.confirm(fill(strings.confirmEndUser, { user }))) send({ type: "end_user", user_id: row.user.id });
-          }));
-        }
-      }
-      fragment.append(tr);
-    }
-    body.replaceChildren(fragment);
-    empty.hidden = entries.length > 0;
-    empty.textContent = strings.none || "";
+  function schedule() {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(paint);
   }
 
-  function totals(values) {
-    for (const [key, value] of Object.entries(values || {})) {
-      const element = root.querySelector(`[data-total="${key}"]`);
-      if (element) element.textContent = String(value);
+  // Rows ------------------------------------------------------------------------------------
+
+  // A cell's text, written only when it differs; into its text node when it has one alone.
+  function put(entry, column, text) {
+    if (entry.texts[column] === text) return;
+    entry.texts[column] = text;
+    const cell = entry.cells[column], node = cell.firstChild;
+    if (node && node.nodeType === Node.TEXT_NODE && !node.nextSibling && text) node.data = text;
+    else cell.textContent = text;
+  }
+
+  function create(entry) {
+    const tr = document.createElement("tr");
+    tr.dataset.id = entry.row.id;
+    const count = canEnd ? ACTIONS + 1 : STATE + 1;
+    entry.cells = [];
+    for (let column = 0; column < count; column++) entry.cells.push(tr.appendChild(document.createElement("td")));
+    entry.cells[IDLE].className = "sessions-live-idle";
+    entry.cells[STATE].className = "sessions-live-state";
+    entry.tr = tr;
+    entry.texts = [];
+    entry.state = entry.shown = entry.endable = entry.who = entry.agent = null;
+  }
+
+  function patchUser(entry) {
+    const { user } = entry.row;
+    const who = `${user.url || ""}\n${user.username}`;
+    if (entry.who === who) return;
+    entry.who = who;
+    entry.search = user.username.toLowerCase();
+    const td = entry.cells[USER];
+    if (user.url) {
+      const link = Object.assign(document.createElement("a"), { href: user.url });
+      link.textContent = user.username;
+      td.replaceChildren(link);
+    } else td.textContent = user.username;
+  }
+
+  function patchState(entry, state) {
+    const { row } = entry;
+    if (entry.state !== state) {
+      entry.state = state;
+      entry.tr.dataset.state = state;
+    }
+    let label = (strings.states || {})[state] || state;
+    if (state === "ended") {
+      const reason = (strings.reasons || {})[row.end_reason] || row.end_reason;
+      label += reason ? ` (${reason})` : "";
+      if (row.ended_by) label += " " + fill(strings.endedBy, { user: row.ended_by.username });
+    }
+    put(entry, STATE, label);
+    const endable = canEnd && state !== "ended";
+    if (canEnd && entry.endable !== endable) {
+      entry.endable = endable;
+      const td = entry.cells[ACTIONS];
+      if (endable) td.replaceChildren(button(strings.end, "end"), button(strings.endUser, "end_user"));
+      else td.replaceChildren();
     }
   }
+
+  function button(label, action) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "button";
+    b.dataset.action = action;
+    b.textContent = label;
+    return b;
+  }
+
+  function patchTimes(entry, now) {
+    put(entry, IDLE, formatDuration(idleFor(entry, now)));
+    const { row } = entry;
+    put(entry, EXPIRES, row.expires_in === null ? "–" : formatDuration(row.expires_in - since(entry, now)));
+  }
+
+  function patch(entry, now) {
+    const { row } = entry;
+    patchUser(entry);
+    put(entry, IP, row.ip || "–");
+    put(entry, BROWSER, [row.browser, row.os].filter(Boolean).join(" · ") || row.user_agent || "–");
+    if (entry.agent !== row.user_agent) entry.cells[BROWSER].title = entry.agent = row.user_agent;
+    put(entry, STARTED, time(row.started));
+    put(entry, LAST, time(row.last_activity));
+    put(entry, TABS, String(row.tabs));
+    patchState(entry, stateOf(entry, now));
+    patchTimes(entry, now);
+  }
+
+  // Order: by sign-in, newest first, or by idle time, longest first; existing rows move, only
+  // those out of place.
+  function order(now) {
+    const list = [...entries.values()];
+    if (sortByIdle) {
+      for (const entry of list) entry.idle = idleFor(entry, now);
+      list.sort((a, b) => b.idle - a.idle);
+    } else list.sort((a, b) => b.row.started - a.row.started);
+    const placed = new Map();
+    let index = 0;
+    for (const tr of body.children) placed.set(tr, index++);
+    const keep = settled(list.map((entry) => placed.get(entry.tr) ?? -1));
+    let next = null;
+    for (let i = list.length - 1; i >= 0; i--) {
+      const { tr } = list[i];
+      if (!keep[i]) body.insertBefore(tr, next);
+      next = tr;
+    }
+  }
+
+  // The one place that writes the table, once per animation frame at most.
+  function paint() {
+    scheduled = false;
+    const now = performance.now();
+    if (cleared) {
+      body.replaceChildren();
+      cleared = false;
+    }
+    for (const tr of doomed) tr.remove();
+    doomed.length = 0;
+    let moved = resort || (sortByIdle && (timesDue || dirty.size > 0));
+    for (const id of dirty) {
+      const entry = entries.get(id);
+      if (!entry) continue;
+      if (!entry.tr) {
+        create(entry);
+        moved = true;
+      } else if (entry.started !== entry.row.started) moved = true;
+      entry.started = entry.row.started;
+      patch(entry, now);
+    }
+    const wanted = stateFilter.value, who = userFilter.value.trim().toLowerCase();
+    let shown = 0;
+    for (const entry of entries.values()) {
+      const state = stateOf(entry, now);
+      if (state !== entry.state) patchState(entry, state); // a warning reached on this clock
+      const visible = (!wanted || state === wanted) && (!who || entry.search.includes(who));
+      if (visible !== entry.shown) {
+        entry.shown = visible;
+        entry.tr.hidden = !visible;
+        if (visible) patchTimes(entry, now); // not ticked while hidden
+      } else if (visible && timesDue) patchTimes(entry, now);
+      if (visible) shown++;
+    }
+    dirty.clear();
+    if (moved) order(now);
+    timesDue = resort = false;
+    empty.hidden = shown > 0;
+    if (empty.textContent !== (strings.none || "")) empty.textContent = strings.none || "";
+    if (pendingTotals) {
+      for (const [key, value] of Object.entries(pendingTotals)) {
+        const element = root.querySelector(`[data-total="${key}"]`);
+        if (element && element.textContent !== String(value)) element.textContent = String(value);
+      }
+      pendingTotals = null;
+    }
+  }
+
+  // Frames ----------------------------------------------------------------------------------
 
   function receive(data) {
     let frame;
@@ -131,19 +253,33 @@ function start(root, config) {
     if (!frame || typeof frame !== "object") return;
     const at = performance.now();
     if (frame.type === "snapshot") {
-      rows.clear();
+      // Everything again (a reconnection): the rows in it, and those of the `changes` after
+      // it when it has `more`, replace the table.
+      entries.clear();
+      dirty.clear();
+      doomed.length = 0;
+      cleared = true;
       canEnd = Boolean(frame.can_end);
-      for (const row of frame.sessions || []) rows.set(row.id, { row, at });
-    } else if (frame.type === "changes") {
-      for (const row of frame.sessions || []) rows.set(row.id, { row, at });
-      for (const id of frame.removed || []) rows.delete(id);
     } else if (frame.type === "error") {
       // The frame's own message is for developers, in English: show the translated one.
       status.textContent = (frame.code === "not_found" ? strings.notFound : strings.forbidden) || "";
       return;
-    } else return;
-    totals(frame.totals);
-    render();
+    } else if (frame.type !== "changes") return;
+    for (const row of frame.sessions || []) {
+      const entry = entries.get(row.id);
+      if (entry) Object.assign(entry, { row, at });
+      else entries.set(row.id, { row, at, tr: null });
+      dirty.add(row.id);
+    }
+    for (const id of frame.removed || []) {
+      const entry = entries.get(id);
+      if (!entry) continue;
+      if (entry.tr) doomed.push(entry.tr);
+      entries.delete(id);
+      dirty.delete(id);
+    }
+    if (frame.totals) pendingTotals = { ...pendingTotals, ...frame.totals };
+    schedule();
   }
 
   function connect() {
@@ -164,14 +300,30 @@ function start(root, config) {
     });
   }
 
-  stateFilter.addEventListener("change", render);
-  userFilter.addEventListener("input", render);
+  body.addEventListener("click", (event) => {
+    const target = event.target.closest("button[data-action]");
+    const entry = target && entries.get(target.closest("tr").dataset.id);
+    if (!entry || entry.row.state === "ended") return;
+    const { id, user } = entry.row;
+    if (target.dataset.action === "end") {
+      if (window.confirm(fill(strings.confirmEnd, { user: user.username }))) send({ type: "end", id });
+    } else if (window.confirm(fill(strings.confirmEndUser, { user: user.username }))) {
+      send({ type: "end_user", user_id: user.id });
+    }
+  });
+  stateFilter.addEventListener("change", schedule);
+  userFilter.addEventListener("input", schedule);
   sortButton.addEventListener("click", () => {
     sortByIdle = !sortByIdle;
     sortButton.closest("th").setAttribute("aria-sort", sortByIdle ? "descending" : "none");
-    render();
+    resort = true;
+    schedule();
   });
-  setInterval(render, 1000); // idle-for and expires-in tick between frames
+  // Idle-for and expires-in tick between frames: the shown rows' time cells, nothing else.
+  setInterval(() => {
+    timesDue = true;
+    schedule();
+  }, 1000);
   connect();
 }
 
