@@ -1,74 +1,44 @@
 """The tab socket: one consumer per browser tab, speaking the protocol of the README.
 
-The consumer translates frames and layer events into calls on the store and the policy, and
-owns one timer task to the session's next deadline. When the timer fires it re-reads the store
-(another tab or process may have moved the deadline) before it acts.
+The consumer translates frames and layer events into calls on the store and the policy. What
+it inherits does the rest, one concern a layer: :mod:`sessions_live.guarded` (origin, input
+limits, layer outages), :mod:`sessions_live.tab_groups` (its session's group) and
+:mod:`sessions_live.tab_deadlines` (its timer to the next deadline, and the ending).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import time
 import uuid
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
 
 from . import lifecycle, outages, policy, push, signals, store
-from .clients import request_from_scope
 from .conf import get_settings
-from .guarded import GuardedConsumer
-from .models import EndReason, LiveSession, session_group
+from .models import EndReason
 from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
+    CLOSE_SERVER_ERROR,
     ERROR_FORBIDDEN,
     ClientFrame,
-    EndReasonName,
-    ExpiredFrame,
     FrameError,
-    ServerFrame,
-    encode,
     parse_client_frame,
 )
-from .single_flight import shared
 from .sweep import sweeper
+from .tab_deadlines import DeadlineKeeper, leased_until_of
 from .throttle import ActivityThrottle
 from .user_timeouts import timeouts_of
 
 logger = logging.getLogger(__name__)
 
-CLOSE_SERVER_ERROR = 1011
-#: Seconds a new tab waits to join its session's group before going on without it.
-JOIN_TIMEOUT = 2.0
-#: Seconds between two attempts to read the store while the database does not answer.
-DATABASE_RETRY_INTERVAL = 2.0
 
-
-class SessionConsumer(GuardedConsumer):
-    def __init__(
-        self,
-        *args: Any,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, monotonic=monotonic, **kwargs)
-        self.clock = clock
-        self.live: LiveSession | None = None
-        self.session_key: str | None = None
-        self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
-        self.leased_until: float | None = None  # epoch seconds: the session's lease, if any
-        self.warned = False  # this tab was told `warning` and not `active` since
-        self.ended = False  # this socket is done (closed, or closing)
-        self.over = False  # ... because the session is over
-        self.joined_after = -1  # outages.channel_layer.recoveries when it joined its group
-        self.joining: asyncio.Task[None] | None = None
-        self.timer: asyncio.Task[None] | None = None
+class SessionConsumer(DeadlineKeeper):
+    """Built by channels per connection with ``as_asgi(clock=..., monotonic=...)`` (both
+    injectable, for tests)."""
 
     # Connection -------------------------------------------------------------------------
 
@@ -139,40 +109,6 @@ class SessionConsumer(GuardedConsumer):
             }
         )
         await self.apply(status)
-
-    @property
-    def joined(self) -> bool:
-        """A member of its session's group since the channel layer's last outage ended."""
-        return self.joined_after == outages.channel_layer.recoveries
-
-    async def join_group(self) -> None:
-        """Join the session's group, waiting JOIN_TIMEOUT at most; without the channel layer,
-        go on without it (this tab then hears other tabs only through the store until
-        :meth:`rejoin_groups`)."""
-        try:
-            await asyncio.wait_for(self.rejoin_groups(), JOIN_TIMEOUT)
-        except Exception:
-            outages.channel_layer.failed()
-
-    def join_in_background(self) -> None:
-        """Rejoin without holding up a deadline: a Redis that drops packets takes seconds."""
-        if self.joining is None or self.joining.done():
-            self.joining = asyncio.get_running_loop().create_task(self.join_group())
-
-    async def rejoin_groups(self) -> None:
-        if self.live is None or self.ended:
-            return
-        group = self.live.group_name
-        recoveries = outages.channel_layer.recoveries
-        await push.with_retry(lambda: self.channel_layer.group_add(group, self.channel_name))
-        outages.channel_layer.recovered()
-        self.joined_after = max(recoveries, outages.channel_layer.recoveries)
-        if self.joined_after > recoveries:
-            # This join ended an outage: a restarted Redis forgot every group, and tabs whose
-            # own receive never failed would not notice. Rejoin all of this process's tabs.
-            task = asyncio.get_running_loop().create_task(rejoin_every_tab(self.channel_layer))
-            _background.add(task)  # held until done: the loop keeps only a weak reference
-            task.add_done_callback(_background.discard)
 
     async def disconnect(self, code: int) -> None:
         self.ended = True  # nothing may schedule a timer or send from here on
@@ -313,199 +249,3 @@ class SessionConsumer(GuardedConsumer):
 
     async def sessions_live_expired(self, event: dict[str, Any]) -> None:
         await self.finish(str(event["reason"]), str(event["redirect"]))
-
-    # Timing -----------------------------------------------------------------------------
-
-    def status(self, now: float) -> policy.Status:
-        assert self.live is not None
-        return policy.evaluate(
-            last_activity=self.last_activity,
-            started=store.to_epoch(self.live.started),
-            timeouts=timeouts_of(self.live),
-            now=now,
-            leased_until=self.leased_until,
-        )
-
-    async def apply(self, status: policy.Status, *, repeat_warning: bool = False) -> None:
-        """Tell the tab what changed in ``status`` and wait for its next deadline."""
-        assert self.live is not None
-        live_id = self.live.pk
-        if status.state is policy.State.EXPIRED:
-            await self.check()
-            return
-        if status.state is policy.State.WARNING and (repeat_warning or not self.warned):
-            await self.send_frame(
-                {"type": "warning", "expires_in": status.expires_in, "reason": status.reason.value}
-            )
-            if not self.warned and presence.first_to_mark(live_id, self.last_activity):
-                # The dashboard shows the session as warned from now on.
-                await database_sync_to_async(lifecycle.mark_warned)(
-                    self.live, status, now=self.clock()
-                )
-            self.warned = True
-        elif status.state is policy.State.ACTIVE and self.warned:
-            await self.send_frame(
-                {"type": "active", "warn_in": status.warn_in, "expires_in": status.expires_in}
-            )
-            self.warned = False
-        self.schedule(status)
-
-    def schedule(self, status: policy.Status) -> None:
-        """Wake at the next deadline. (An ending whose push was lost is noticed sooner, by the
-        process's presence beat: :meth:`notice_ended`.)"""
-        self.cancel_timer()
-        delay = status.next_deadline_in
-        if delay is not None and not self.ended:
-            self.timer = asyncio.get_running_loop().create_task(self.wake_after(delay))
-
-    def cancel_timer(self) -> None:
-        """Cancel the pending timer (not the running one: it is the caller, and it stops by
-        itself once it has scheduled its successor or seen ``ended``)."""
-        if self.timer is not None and self.timer is not asyncio.current_task():
-            self.timer.cancel()
-        self.timer = None
-
-    async def wake_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
-        try:
-            await self.check()
-        except outages.DATABASE_UNAVAILABLE:
-            # Nothing can be decided without the store, and the client counts down to the
-            # deadline it has: try again soon, keeping the socket.
-            outages.database.failed()
-            if not self.ended:
-                self.cancel_timer()
-                self.timer = asyncio.get_running_loop().create_task(
-                    self.wake_after(DATABASE_RETRY_INTERVAL)
-                )
-        except Exception:
-            logger.exception("sessions_live: could not check a session's deadline")
-            await self.close(code=CLOSE_SERVER_ERROR)
-
-    async def check(self) -> None:
-        """Re-read the store and act on what it says now, in this tab and in its siblings:
-        they share the deadline, so one read per session serves every tab of the process."""
-        assert self.live is not None
-        if self.ended:
-            return
-        live_id = self.live.pk
-        live = await self.read_store()
-        outages.database.recovered()
-        if not self.joined:
-            self.join_in_background()
-        for sibling in presence.siblings(live_id, self):
-            sibling.hand(live)
-        await self.act_on(live)
-
-    def hand(self, live: LiveSession | None) -> None:
-        """Act on a read of the store that a sibling tab made (without blocking it)."""
-        if not self.ended:
-            self.cancel_timer()
-            self.timer = asyncio.get_running_loop().create_task(self.act_on(live))
-
-    def notice_ended(self, reason: str) -> None:
-        """The process's presence beat read that this session ended (its push was lost)."""
-        if not self.ended:
-            task = asyncio.get_running_loop().create_task(self.finish(reason))
-            _background.add(task)
-            task.add_done_callback(_background.discard)
-
-    async def act_on(self, live: LiveSession | None) -> None:
-        if self.ended:
-            return
-        if live is None or live.ended is not None:
-            # A record that vanished was deleted by someone: the protocol's word is terminated.
-            await self.finish(live.end_reason if live is not None else EndReason.TERMINATED)
-            return
-        self.live = live
-        self.last_activity = max(self.last_activity, store.to_epoch(live.last_activity))
-        self.leased_until = leased_until_of(live, self.leased_until)
-        status = self.status(self.clock())
-        if status.state is policy.State.EXPIRED:
-            await self.expire(status.reason)
-        else:
-            await self.apply(status)
-
-    async def read_store(self) -> LiveSession | None:
-        """The session's record, read once for all of this process's tabs asking at once."""
-        assert self.live is not None
-        live_id = self.live.pk
-        return await shared.run(
-            ("get", live_id), lambda: database_sync_to_async(store.get)(live_id)
-        )
-
-    # Ending -----------------------------------------------------------------------------
-
-    async def expire(self, reason: policy.ExpiryReason) -> None:
-        await self.end(reason.value)
-
-    async def end(self, reason: str) -> None:
-        """End the session (if nobody has yet) and leave."""
-        assert self.live is not None
-        live_now, now = self.live, self.clock()
-        won = await shared.run(
-            # Keyed by the reason too: a logout must not share an idle ending that loses
-            # its claim to fresh activity.
-            ("end", live_now.pk, reason),
-            lambda: self.end_everywhere(live_now, reason, now),
-        )
-        if won:  # ended for `reason` in this process: no need to read the store again
-            await self.finish(reason)
-            return
-        live = await self.read_store()
-        if live is not None and live.ended is None:
-            await self.check()  # the claim lost to newer activity: carry on
-            return
-        await self.finish(live.end_reason if live is not None else reason)
-
-    async def end_everywhere(self, live: LiveSession, reason: str, now: float) -> bool:
-        """Claim the ending; if won, tell this process's tabs of the session at once, before
-        the rest of the ending (the push to other processes, the Django session, signals)."""
-        if not await database_sync_to_async(store.claim_end)(live.pk, reason, now):
-            return False
-        for tab in [self, *presence.siblings(live.pk, self)]:
-            await tab.finish(reason)
-        await database_sync_to_async(lifecycle.announce_end)(
-            live,
-            reason,
-            now=now,
-            session_key=self.session_key,
-            request=request_from_scope(self.scope),
-        )
-        return True
-
-    async def finish(self, reason: str, redirect: str | None = None) -> None:
-        if self.ended:
-            return
-        self.ended = self.over = True
-        self.cancel_timer()
-        frame: ExpiredFrame = {
-            "type": "expired",
-            "reason": cast(EndReasonName, reason),
-            "redirect": redirect or push.signed_out_url(reason),
-        }
-        await self.send_frame(frame)
-        await self.close(code=CLOSE_NOT_AUTHENTICATED)
-
-    async def send_frame(self, frame: ServerFrame) -> None:
-        await self.send(text_data=encode(frame))
-
-
-def leased_until_of(live: LiveSession, known: float | None) -> float | None:
-    """The later of the record's lease and the one a tab already knows of."""
-    stored = None if live.leased_until is None else store.to_epoch(live.leased_until)
-    if stored is None or known is None:
-        return stored if known is None else known
-    return max(stored, known)
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-async def rejoin_every_tab(layer: Any) -> None:
-    """Put every tab of this process back in its session's group."""
-    try:
-        for channel_name, live_id in list(presence.tabs.items()):
-            await layer.group_add(session_group(live_id), channel_name)
-    except Exception:
-        outages.channel_layer.failed()  # each tab rejoins at its next check

@@ -106,8 +106,8 @@ class Presence:
         self.marked[live_id] = last_activity
         return True
 
-    def siblings(self, live_id: uuid.UUID, tab: Tab) -> list[Tab]:
-        """The other tabs of session ``live_id`` in this process."""
+    def siblings(self, live_id: uuid.UUID, tab: object) -> list[Tab]:
+        """The tabs of session ``live_id`` in this process, but ``tab``."""
         return [other for other in self.by_session.get(live_id, {}).values() if other is not tab]
 
     def beat_if_due(self, now: float) -> list[tuple[uuid.UUID, str]]:

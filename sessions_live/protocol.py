@@ -21,6 +21,7 @@ CLOSE_FORBIDDEN = 4403  # origin or permission refused
 CLOSE_MALFORMED = 4400  # a frame that is not a JSON object
 CLOSE_TOO_LARGE = 4413  # a frame over MAX_FRAME_BYTES
 CLOSE_TOO_MANY = 4429  # more than MAX_FRAMES_PER_WINDOW frames in FRAME_WINDOW seconds
+CLOSE_SERVER_ERROR = 1011  # RFC 6455: the server cannot go on (the database is away)
 
 MAX_FRAME_BYTES = 4096
 MAX_FRAMES_PER_WINDOW = 60

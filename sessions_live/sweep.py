@@ -27,8 +27,9 @@ from .presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
 logger = logging.getLogger(__name__)
 
 #: Seconds between two prunes of dead processes' tabs: with TAB_STALE_AFTER, a process that
-#: dies leaves every dashboard within TAB_STALE_AFTER + PRUNE_INTERVAL of its last beat.
-PRUNE_INTERVAL = 2 * PRESENCE_INTERVAL
+#: dies leaves every dashboard within TAB_STALE_AFTER + PRUNE_INTERVAL of its last beat (25 s,
+#: within the 30 s that tests/test_scale_out.py holds it to).
+PRUNE_INTERVAL = PRESENCE_INTERVAL
 #: Seconds between two deletions of ended sessions past RETENTION (and of dead process rows).
 FORGET_INTERVAL = 3600.0
 
