@@ -74,7 +74,7 @@ class Size:
 
 
 QUICK = Size(200, 40.0, 2.0, 1, 0.5)
-FULL = Size(5000, 100.0, 15.0, 3, 2.0)
+FULL = Size(5000, 100.0, 10.0, 3, 2.0)
 
 #: Run in the page before its own scripts: timestamps of the dashboard socket's frames, and
 #: of the first animation frame after the table holds every row (``window.__board.full``).

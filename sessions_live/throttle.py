@@ -24,6 +24,11 @@ class ActivityThrottle:
         """Activity at ``at`` (epoch seconds) reported at ``now`` (monotonic): whether to
         write it now, and, when the caller must schedule the window's trailing write, in how
         many seconds."""
+        if self.flush_scheduled:
+            # The window's trailing write is on its way (late, if the event loop is busy):
+            # it takes this activity too, and starts the next window.
+            self.pending = at if self.pending is None else max(self.pending, at)
+            return False, None
         if now - self.window_start >= self.interval:
             self.window_start, self.pending = now, None
             return True, None

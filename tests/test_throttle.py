@@ -46,3 +46,15 @@ def test_continuous_input_is_written_once_per_window() -> None:
         now = round(now + 0.1, 1)
     assert len(writes) == 10
     assert all(later - earlier >= 10 for earlier, later in itertools.pairwise(writes))
+
+
+def test_a_late_trailing_write_is_not_doubled_by_a_leading_one() -> None:
+    """A busy event loop runs the window's trailing write late: reports that arrive after the
+    window ended but before that write joins it instead of writing on their own."""
+    throttle = ActivityThrottle(10)
+    assert throttle.offer(at=1000.0, now=0.0) == (True, None)
+    assert throttle.offer(at=1005.0, now=5.0) == (False, 5.0)
+    assert throttle.offer(at=1011.0, now=11.0) == (False, None)  # the flush is 1 s late
+    assert throttle.offer(at=1012.0, now=12.0) == (False, None)
+    assert throttle.flush(now=12.5) == 1012.0
+    assert throttle.offer(at=1013.0, now=13.0) == (False, 9.5)
