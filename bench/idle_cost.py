@@ -658,10 +658,12 @@ def notes(sql: bool, windows: list[Window]) -> list[str]:
         " backends flush their statistics as they exit); the start may miss up to 10 s of a"
         " pooled backend's pending statistics (sessions-live pools connections; the reference"
         " closes its connection after each request), which then count in the window.",
-        "sessions-live's database work is mostly its sweep: every 2 s a few SELECTs run once"
-        " per daphne process, with or without tabs, and every 5 s one upsert refreshes the"
-        " process's tabs (a row per tab). With one tab all of it lands on that tab; sql_top"
-        " lists the statements.",
+        "sessions-live's database work is almost all per daphne process, whatever its tabs:"
+        " while it holds tabs, every 5 s one UPDATE of its LiveProcess row (the heartbeat, the"
+        " db_writes) and one SELECT of sessions ended since, and a prune SELECT every 5 s; the"
+        " sweep queries for due sessions only at the earliest deadline. With one tab all of it"
+        " lands on that tab; a tab itself writes its row once and the session's warning once."
+        " sql_top lists the statements.",
         "After the expiry both tabs go to the sign-in page; that navigation (and, past 60 s,"
         " static files revalidated by whitenoise's max-age=60) is part of the idle window's"
         " cost for both.",

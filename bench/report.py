@@ -273,40 +273,47 @@ def render(results: dict[str, dict[str, Any]], images: Path) -> str:
 
 CHOICE = """## Channel layer choice
 
-Written by hand from the full run of 2026-11-27 (the tables above are regenerated each run;
-re-read this against them).
+Written by hand from the full run of 2026-11-27 11:35 UTC (the tables above are regenerated
+each run; re-read this against them) and one earlier full run the same day.
 
-- Propagation: `RedisPubSubChannelLayer` was faster at every percentile, across processes
-  p99 8.1 ms against 10.7 ms for `RedisChannelLayer`: it sends one Redis command per group
-  message where the core layer runs a script over the group's members.
-- Timeliness, one tab: the same within noise (warning p99 6 ms against 11 ms, expiry p99
-  25 ms against 31 ms).
-- Timeliness, 1,000 tabs whose deadlines fall within 2 s: the same within noise (warning
-  p99 213 ms against 247 ms; expiry p99 1.3 s against 1.5 s), and far from the target for a
-  reason that is not the layer (below).
-- Semantics: the pub/sub layer keeps group membership in the subscribing process, so a dead
-  process leaves nothing behind and there is no `group_expiry` to outlive (docs/deploying.md),
-  and it queues nothing: a message to a tab that is not listening is gone, which sessions-live
-  already assumes of every push.
+- Propagation: both far under the 20 ms target; across two processes p99 pub/sub 7.7 ms,
+  core 8.0 ms (same process 6.1 and 6.3 ms). The difference is under a millisecond.
+- Timeliness, one tab: the same within noise (p99 under 16 ms for both, both events).
+- Timeliness, 1,000 tabs due within 2 s: p50 11-16 ms for both layers and both events; the
+  p99 tails move between runs by more than the layers differ (core: warning 24 ms and expiry
+  246 ms in this run, 14 and 127 ms in the earlier one; pub/sub: 127 and 136 ms, earlier 218
+  and 20 ms).
+- Activity storm (daphne saturated at 100% of a core by 5,000 frames/s): the core layer costs
+  about 35 Redis commands per session per minute against 0.1, overflows channels (over 5,000
+  "over capacity" lines) and refused a few pushes at the connection pool; the pub/sub layer
+  logs nothing, but sends every PUBLISH through one connection under one lock per shard: only
+  61 of about 5,900 pushes left the process within the run. Both delivered 1-2% of the `active`
+  frames; tabs still warn and end from the store, so nothing was extended or lost but the early
+  notice.
+- Faults: with `REDIS_LAYER=pubsub`, `tests/test_faults.py::test_redis_stopped_for_20_seconds`
+  fails: the pub/sub layer subscribes a consumer's channel in Redis as the consumer is created,
+  so a tab opened during a Redis outage is refused with HTTP 500, where the core layer serves it
+  from the database. DESIGN.md also records pub/sub sockets left deaf after a Redis restart.
 
-Decision for now: the demo and the compose file keep `RedisChannelLayer` (set
-`REDIS_LAYER=pubsub` to switch). The numbers favour pub/sub, but the fault tests
-(tests/test_faults.py) have only been run on the core layer; switching the default waits for
-them to pass on pub/sub too.
+Decision: `RedisChannelLayer` stays the default (the README snippet, the demo, the compose
+file). Pub/sub's advantages here are under a millisecond of latency and Redis load that only
+matters beyond what one daphne process can carry anyway, and it breaks a promise sessions-live
+keeps during a Redis outage. `REDIS_LAYER=pubsub` remains for measuring.
 
 ## What the 1,000-tab figures show
 
-Every tab re-reads the store at its own deadline, and channels runs every
-`database_sync_to_async` call of a process on one thread. In the first full run (2026-11-27)
-1,000 tabs due within 2 s queued 1,000 reads, and at expiry 1,000 claims and reads, behind
-each other: warning p99 1.24 s, expiry p50 3.8 s, and 60% of the `expired` frames later than
-the 3 s the benchmark waits. Tabs of one session in one process now share one read and one
-ending (`sessions_live/single_flight.py`); the timeliness run after that change gave warning
-p99 213 ms and expiry p50 0.77 s / p99 1.3 s, none missing. Still above the targets (150 ms):
-the remaining cost is per session (a claim, a push, the Django session's deletion and the
-signal, one after another on that one thread, for 20 sessions at once) and the client reading
-1,000 sockets on the same two cores. Next: take the ending's work off the single database
-thread, and measure with the client on another machine.
+The first full run (2026-11-27, morning) had 1,000 tabs due within 2 s queue 1,000 reads and,
+at expiry, 1,000 claims and reads on channels' single database thread: warning p99 1.24 s,
+expiry p50 3.8 s. Sharing one read per session and process (`sessions_live/single_flight.py`)
+brought that to warning p99 213 ms and expiry p50 0.77 s / p99 1.3 s. Now the tab that wakes
+first hands its read to its siblings, the warning is marked once per session, the winner of an
+ending tells its process's tabs right after the claim (the push, the Django session and the
+signals follow), and the ending deletes its tabs' rows in one statement instead of one per
+closing tab: warning p99 14-24 ms and expiry p50 14-16 ms on the core layer. What is left is a
+tail: the expiry's p99 was 127 ms in one run and 246 ms in the other (target 150 ms), a few
+sessions' tabs told about 0.1-0.25 s late, with the client reading 1,000 sockets on the same two
+cores. Not explained yet; candidates are garbage collection pauses of the daphne process and the
+burst of `expired` pushes that the core layer delivers back to the same process.
 """
 
 
