@@ -120,3 +120,15 @@ def save(name: str, result: dict[str, Any], context: Context) -> Path:
     }
     path.write_text(json.dumps(record, indent=2) + "\n")
     return path
+
+
+def save_figure(figure: Any, name: str, images: Path) -> list[str]:
+    """Write a matplotlib figure to ``images/bench-NAME.png``; the Markdown that shows it."""
+    import matplotlib.pyplot as plt
+
+    images.mkdir(parents=True, exist_ok=True)
+    path = images / f"bench-{name}.png"
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+    return [f"![{name}](images/{path.name})", ""]

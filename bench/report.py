@@ -185,12 +185,7 @@ def plot_capacity(rows: list[dict[str, Any]], images: Path) -> list[str]:
         axes.set_xlabel("idle tabs in one daphne process")
         axes.grid(True, alpha=0.3)
         axes.legend(fontsize=8)
-    images.mkdir(parents=True, exist_ok=True)
-    path = images / "bench-capacity.png"
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return [f"![capacity](images/{path.name})", ""]
+    return harness.save_figure(figure, "capacity", images)
 
 
 def plot_cdf(name: str, series: dict[str, Any], label: str, images: Path) -> list[str]:
@@ -216,12 +211,7 @@ def plot_cdf(name: str, series: dict[str, Any], label: str, images: Path) -> lis
     axes.set_xscale("log")
     axes.grid(True, alpha=0.3)
     axes.legend(fontsize=8)
-    images.mkdir(parents=True, exist_ok=True)
-    path = images / f"bench-{name}.png"
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return [f"![{name}](images/{path.name})", ""]
+    return harness.save_figure(figure, name, images)
 
 
 SECTIONS: dict[str, Callable[..., list[str]]] = {

@@ -42,7 +42,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from tests.postgres import PrivateCluster, private_server
 from tests.servers import Demo
 
-from .harness import Context, cpu_seconds
+from .harness import Context, cpu_seconds, save_figure
 from .idle_cost import configure_cluster
 from .seeding import seed
 
@@ -592,9 +592,4 @@ def plot_series(result: dict[str, Any], images: Path) -> list[str]:
     for axes in (writes, cpu):
         axes.grid(True, alpha=0.3)
         axes.legend(fontsize=8)
-    images.mkdir(parents=True, exist_ok=True)
-    path = images / "bench-storm.png"
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return [f"![storm](images/{path.name})", ""]
+    return save_figure(figure, "storm", images)
