@@ -1,6 +1,6 @@
 """Benchmark 6, dashboard: 5,000 live sessions on the admin's live-sessions dashboard.
 
-5,000 signed-in sessions (quick: 200), each with one open tab, are made in the demo's
+5,000 signed-in sessions (quick: 100), each with one open tab, are made in the demo's
 PostgreSQL database (bench/seeding.py: users, Django sessions, ``LiveSession`` and ``LiveTab``
 rows, the tabs held by a process row whose heartbeat is an hour ahead), not by sign-ins. Then:
 
@@ -73,7 +73,7 @@ class Size:
     board_counts: tuple[int, ...] = (0, 1, 10)
 
 
-QUICK = Size(200, 40.0, 2.0, 1, 0.5)
+QUICK = Size(100, 40.0, 0.5, 1, 0.5)
 FULL = Size(5000, 100.0, 10.0, 3, 2.0)
 
 #: Run in the page before its own scripts: timestamps of the dashboard socket's frames, and

@@ -1,7 +1,7 @@
 """Benchmark 5, activity storm: many sessions, five tabs each, all sending input at once.
 
-1,000 sessions x 5 tabs (quick: 20 x 5), each tab sending an ``activity`` frame every second
-for 60 s (quick: 5 s), steadily spread over the second: five times what the browser client
+1,000 sessions x 5 tabs (quick: 10 x 5), each tab sending an ``activity`` frame every second
+for 60 s (quick: 2 s), steadily spread over the second: five times what the browser client
 sends at most (two per ACTIVITY_INTERVAL, 10 s here) and a sixth of the server's rate limit
 (60 frames per 10 s). Measured on PostgreSQL (a private cluster, a fresh database per layer),
 with each channels-redis layer in turn, one daphne process:
@@ -65,7 +65,7 @@ class Size:
     drain: float  # seconds at most to wait, after the storm, for the writes to stop
 
 
-QUICK = Size(20, 5.0, 2.0, 2.0)
+QUICK = Size(10, 2.0, 1.0, 1.0)
 FULL = Size(1000, 60.0, 5.0, 5.0)
 
 

@@ -77,7 +77,7 @@ async def scenario(
 
 def run(context: Context) -> dict[str, Any]:
     if context.quick:
-        warn, expire, repeats, sessions, tabs, spread, slack = 2.0, 3.0, 1, 5, 10, 0.5, 0.5
+        warn, expire, repeats, sessions, tabs, spread, slack = 1.0, 1.5, 1, 5, 10, 0.5, 0.5
     else:
         warn, expire, repeats, sessions, tabs, spread, slack = 4.0, 6.0, 10, 20, 50, 2.0, 3.0
     result: dict[str, Any] = {"tabs_in_many": sessions * tabs}
