@@ -39,6 +39,11 @@ class Browser:
     def cookie_header(self) -> str:
         return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.jar)
 
+    @property
+    def session_key(self) -> str:
+        """The Django session key the server set (empty before signing in)."""
+        return next((cookie.value or "" for cookie in self.jar if cookie.name == "sessionid"), "")
+
     def get(self, path: str) -> tuple[int, dict[str, str], str]:
         try:
             response = self.opener.open(self.demo.url + path, timeout=10)
