@@ -1,11 +1,13 @@
 """A bare Channels consumer under daphne: the cost of an idle socket without sessions-live.
 
-Same settings and channel layer as the demo (project.settings), one consumer that accepts and
-joins a group, as sessions-live's tab consumer does, and nothing else.
+Same settings, channel layer and garbage-collector tuning as the demo (project.settings,
+project/asgi.py), one consumer that accepts and joins a group, as sessions-live's tab consumer
+does, and nothing else.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -27,3 +29,7 @@ class BareConsumer(AsyncWebsocketConsumer):
 application = ProtocolTypeRouter(
     {"websocket": URLRouter([path("ws/bare/", BareConsumer.as_asgi())])}
 )
+
+gc.collect()  # as project/asgi.py does
+gc.freeze()
+gc.set_threshold(10_000, 10, 10)
