@@ -48,7 +48,9 @@ class DeadlineKeeper(SessionGroupMember):
         self.leased_until: float | None = None  # epoch seconds: the session's lease, if any
         self.warned = False  # this tab was told `warning` and not `active` since
         self.over = False  # the socket ended because the session is over
-        self.timer: asyncio.Task[None] | None = None
+        # The pending wake-up: a timer handle until it fires (a few hundred bytes, where a
+        # sleeping task costs over a kilobyte a tab), then the task checking the deadline.
+        self.timer: asyncio.TimerHandle | asyncio.Task[None] | None = None
 
     # Timing -----------------------------------------------------------------------------
 
@@ -89,10 +91,18 @@ class DeadlineKeeper(SessionGroupMember):
     def schedule(self, status: policy.Status) -> None:
         """Wake at the next deadline. (An ending whose push was lost is noticed sooner, by the
         process's presence beat: :meth:`notice_ended`.)"""
-        self.cancel_timer()
         delay = status.next_deadline_in
+        self.wake_in(delay)
+
+    def wake_in(self, delay: float | None) -> None:
+        """Replace the pending timer with one that checks the deadline in ``delay`` seconds
+        (none for None)."""
+        self.cancel_timer()
         if delay is not None and not self.ended:
-            self.timer = asyncio.get_running_loop().create_task(self.wake_after(delay))
+            self.timer = asyncio.get_running_loop().call_later(delay, self.wake)
+
+    def wake(self) -> None:
+        self.timer = asyncio.get_running_loop().create_task(self.check_on_time())
 
     def cancel_timer(self) -> None:
         """Cancel the pending timer (not the running one: it is the caller, and it stops by
@@ -101,19 +111,15 @@ class DeadlineKeeper(SessionGroupMember):
             self.timer.cancel()
         self.timer = None
 
-    async def wake_after(self, delay: float) -> None:
-        await asyncio.sleep(delay)
+    async def check_on_time(self) -> None:
+        """The timer fired: check the store, and keep the socket if it does not answer."""
         try:
             await self.check()
         except outages.DATABASE_UNAVAILABLE:
             # Nothing can be decided without the store, and the client counts down to the
             # deadline it has: try again soon, keeping the socket.
             outages.database.failed()
-            if not self.ended:
-                self.cancel_timer()
-                self.timer = asyncio.get_running_loop().create_task(
-                    self.wake_after(DATABASE_RETRY_INTERVAL)
-                )
+            self.wake_in(DATABASE_RETRY_INTERVAL)
         except Exception:
             logger.exception("sessions_live: could not check a session's deadline")
             await self.close(code=CLOSE_SERVER_ERROR)

@@ -96,6 +96,19 @@ async def test_extend_in_one_tab_is_active_in_every_tab(asigned_in: Callable[...
     await b.disconnect()
 
 
+async def test_tabs_of_a_session_share_one_record_in_a_process(
+    asigned_in: Callable[..., Any],
+) -> None:
+    client = await asigned_in()
+    tabs = [await hello(client) for _ in range(3)]
+    (held,) = presence.by_session.values()
+    records = {id(tab.live) for tab in held.values()}
+    assert len(held) == 3
+    assert len(records) == 1
+    for tab in tabs:
+        await tab.disconnect()
+
+
 async def test_warning_reaches_every_tab_then_activity_closes_it_everywhere(
     asigned_in: Callable[..., Any], timeouts: Callable[..., None]
 ) -> None:
@@ -312,8 +325,15 @@ async def test_no_timer_survives_a_disconnect_during_a_check(
     assert slow_reads
     await tab.disconnect()
     await asyncio.sleep(0.5)
-    timers = [t for t in asyncio.all_tasks() if "wake_after" in repr(t.get_coro())]
-    assert timers == []
+    checks = [t for t in asyncio.all_tasks() if "check_on_time" in repr(t.get_coro())]
+    assert checks == []
+    pending = [
+        handle
+        for handle in asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
+        if not handle.cancelled()
+        and isinstance(getattr(handle._callback, "__self__", None), SessionConsumer)
+    ]
+    assert pending == []
 
 
 @pytest.mark.parametrize(
