@@ -77,9 +77,10 @@ class SessionConsumer(DeadlineKeeper):
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def open(self, user: Any, key: str) -> None:
-        live = await database_sync_to_async(store.find)(key)
+        # channels' lazy scope["user"] is loaded by now (is_authenticated was asked).
+        live = await database_sync_to_async(store.find_of)(key, getattr(user, "_wrapped", user))
         outages.database.recovered()
-        if live is None or live.user_id != user.pk:
+        if live is None:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
             return
         self.live, self.session_key = live, key
@@ -93,6 +94,7 @@ class SessionConsumer(DeadlineKeeper):
             return
         await self.join_group()
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
+        self.live = presence.record_of(live)
         presence.add(self, live.pk)
         await signals.asend(signals.tab_connected, live, channel_name=self.channel_name)
         self.last_activity = store.to_epoch(live.last_activity)

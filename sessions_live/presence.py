@@ -37,6 +37,7 @@ class Tab(Protocol):
     """What presence and sibling tabs need of a tab's consumer."""
 
     channel_name: str
+    live: LiveSession | None
 
     def notice_ended(self, reason: str) -> None:
         """The store says this tab's session ended: tell the tab (without blocking)."""
@@ -109,6 +110,15 @@ class Presence:
     def siblings(self, live_id: uuid.UUID, tab: object) -> list[Tab]:
         """The tabs of session ``live_id`` in this process, but ``tab``."""
         return [other for other in self.by_session.get(live_id, {}).values() if other is not tab]
+
+    def record_of(self, live: LiveSession) -> LiveSession:
+        """The record of ``live``'s session that this process's tabs hold already, else
+        ``live``: one copy a session, not one a tab. What a tab reads of it does not change
+        (its id, user, start and timeouts); the rest each tab keeps by itself."""
+        for tab in self.by_session.get(live.pk, {}).values():
+            if tab.live is not None:
+                return tab.live
+        return live
 
     def beat_if_due(self, now: float) -> list[tuple[uuid.UUID, str]]:
         """Beat (synchronous: run it off the event loop) when due and this process holds

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count, Exists, Min, OuterRef, Q, Value
@@ -42,6 +43,16 @@ def key_hash(session_key: str) -> str:
 
 def find(session_key: str) -> LiveSession | None:
     return LiveSession.objects.select_related("user").filter(key_hash=key_hash(session_key)).first()
+
+
+def find_of(session_key: str, user: AbstractBaseUser) -> LiveSession | None:
+    """The record of ``user``'s session ``session_key``, holding ``user`` itself (a socket
+    has its user loaded already: one copy a tab instead of two); None if it is someone
+    else's or unknown."""
+    live = LiveSession.objects.filter(key_hash=key_hash(session_key), user_id=user.pk).first()
+    if live is not None:
+        live.user = cast(Any, user)  # AUTH_USER_MODEL, which the stubs take for auth.User
+    return live
 
 
 def get(live_id: uuid.UUID) -> LiveSession | None:

@@ -201,3 +201,16 @@ def test_anonymous_requests_are_untouched(db: None) -> None:
     response = Client().get("/login/")
     assert response.status_code == 200
     assert not LiveSession.objects.exists()
+
+
+def test_a_socket_finds_its_record_holding_the_user_it_loaded(
+    signed_in: SignIn, make_user: Callable[..., Any]
+) -> None:
+    client = signed_in()
+    key = client.session.session_key or ""
+    alice = live_of(client).user
+    live = store.find_of(key, alice)
+    assert live is not None
+    assert live.user is alice
+    assert store.find_of(key, make_user("mallory")) is None  # someone else's session
+    assert store.find_of("no-such-key", alice) is None
