@@ -124,6 +124,7 @@ def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_DEBUG": "0",
         "DJANGO_SECRET_KEY": "e2e-tests-" + var_dir.name,
         "PYTHONUNBUFFERED": "1",
+        "DEMO_INSECURE_FAST_PASSWORDS": "1",  # hundreds of sign-ins: no PBKDF2 for each
     }
     for service in ("DATABASE_URL", "REDIS_URL"):  # the embedded default unless overridden
         env.pop(service, None)
