@@ -11,6 +11,7 @@ import importlib
 import shlex
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.servers import RedisServer
@@ -49,9 +50,10 @@ def main(argv: list[str]) -> int:
             for name in names:
                 module = importlib.import_module(f"bench.{BENCHMARKS[name]}")
                 print(f"== {name}", flush=True)
+                started = time.monotonic()
                 result = module.run(context)
                 path = save(name, result, context)
-                print(f"   {path}", flush=True)
+                print(f"   {path} ({time.monotonic() - started:.1f} s)", flush=True)
         finally:
             redis.stop()
     write_report(quick=args.quick)

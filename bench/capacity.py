@@ -89,7 +89,7 @@ async def measure(
 
 def run(context: Context) -> dict[str, Any]:
     sizes = [50] if context.quick else [1000, 5000, 10000]
-    quiet = 1.0 if context.quick else 5.0
+    quiet = 0.5 if context.quick else 5.0
     rows = []
     with context.demo(1, SESSIONS_LIVE_WARN_AFTER="3000", SESSIONS_LIVE_EXPIRE_AFTER="3600") as (
         demo,

@@ -14,7 +14,7 @@ until past the expiry; what happens after the load counts:
 - for the reference, the SQL statements of one ping, counted in a Django shell.
 
 The window is a 10-minute one scaled down (warn 54 s, expire 60 s, observed for 70 s; quick:
-2.7, 3 and 3.5 s). Full runs also measure a window six times shorter (warn 9, expire 10) and
+1.8, 2 and 2.4 s). Full runs also measure a window six times shorter (warn 9, expire 10) and
 extrapolate linearly to warn 540 / expire 600: a ping at the warning costs the same in a short
 window as in a long one, a keepalive every 20 s does not, so multiplying by 10 would be wrong.
 """
@@ -76,7 +76,7 @@ class Window:
         return TARGET_OBSERVE_S / self.observe
 
 
-QUICK = Window("quick", 2.7, 3.0, 3.5)
+QUICK = Window("quick", 1.8, 2.0, 2.4)
 FULL = Window("full", 54.0, 60.0, 70.0)
 #: Full runs only: the same window six times shorter, to tell fixed costs from periodic ones.
 SHORT = Window("short", 9.0, 10.0, 70.0 / 6)
