@@ -104,6 +104,9 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several threads of one process write; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Keep each thread's connection: opening one for every database call was a sixth of the
+    # work of a tab's handshake (docs/benchmarks.md, capacity).
+    DATABASES["default"]["CONN_MAX_AGE"] = None
 elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # Under ASGI every sync_to_async call may run in a new thread, and CONN_MAX_AGE cannot
     # keep a connection: psycopg's pool keeps them per process instead of a new one per query.
