@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
@@ -156,13 +157,18 @@ def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> 
     moment = to_datetime(now)
     # One upsert statement (update_or_create takes a transaction and two or three): opening
     # thousands of tabs after a restart waits on this.
-    LiveTab.objects.bulk_create(
-        [LiveTab(session_id=live_id, channel_name=channel_name, process=process, opened=moment)],
-        update_conflicts=True,
-        unique_fields=["channel_name"],
-        update_fields=["session", "process", "opened"],
-    )
-    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
+    with transaction.atomic():  # one commit for both
+        LiveTab.objects.bulk_create(
+            [
+                LiveTab(
+                    session_id=live_id, channel_name=channel_name, process=process, opened=moment
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["channel_name"],
+            update_fields=["session", "process", "opened"],
+        )
+        LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
 
 
 def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
