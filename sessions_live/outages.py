@@ -8,13 +8,16 @@ it listens again.
 
 An :class:`Outage` logs when a dependency first fails (with the traceback) and when it answers
 again (with how long and how many calls failed), so one outage is two log lines per process
-however many sockets, pushes or sweeps ran into it.
+however many sockets, pushes or sweeps ran into it. A failure within ``RELAPSE_WINDOW`` of
+the end is taken for the outage's tail (a connection pooled before a Redis restart fails once)
+and logged only if it lasts.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +32,10 @@ Message = TypeVar("Message")
 #: Delays between attempts to reach the channel layer again, in seconds (with jitter).
 FIRST_RETRY = 0.5
 LAST_RETRY = 10.0
+#: Seconds after an outage ends in which a new failure is taken for its tail (a connection
+#: pooled before a Redis restart fails once, after other calls got through): logged only if
+#: the dependency is still failing that long after.
+RELAPSE_WINDOW = 2.0
 
 
 class Outage:
@@ -39,6 +46,8 @@ class Outage:
         self.clock = clock
         self.since: float | None = None
         self.failures = 0
+        self.recovered_at = -math.inf
+        self.quiet = False  # down again within RELAPSE_WINDOW of a recovery, not logged yet
         #: How many outages ended so far: a socket that joined its group before the last one
         #: ended joins again (a restarted Redis forgot every group).
         self.recoveries = 0
@@ -50,25 +59,35 @@ class Outage:
     def failed(self) -> None:
         """Count a failed call; log the first of an outage (call it inside ``except``)."""
         self.failures += 1
+        now = self.clock()
         if self.since is None:
-            self.since = self.clock()
-            logger.error(
-                "sessions_live: %s is unreachable; deadlines are still kept",
-                self.name,
-                exc_info=True,
-            )
+            self.since = now
+            self.quiet = now - self.recovered_at < RELAPSE_WINDOW
+            if self.quiet:
+                return
+        elif self.quiet and now - self.since >= RELAPSE_WINDOW:
+            self.quiet = False  # it lasted: not the tail of the last outage but a new one
+        else:
+            return
+        logger.error(
+            "sessions_live: %s is unreachable; deadlines are still kept",
+            self.name,
+            exc_info=True,
+        )
 
     def recovered(self) -> None:
-        """A call succeeded: log the end of the outage, if there was one."""
+        """A call succeeded: log the end of the outage, if there was one (and it was logged)."""
         if self.since is None:
             return
-        logger.warning(
-            "sessions_live: %s is back after %.1f s (%d calls failed meanwhile)",
-            self.name,
-            self.clock() - self.since,
-            self.failures,
-        )
-        self.since, self.failures = None, 0
+        now = self.clock()
+        if not self.quiet:
+            logger.warning(
+                "sessions_live: %s is back after %.1f s (%d calls failed meanwhile)",
+                self.name,
+                now - self.since,
+                self.failures,
+            )
+        self.since, self.failures, self.quiet, self.recovered_at = None, 0, False, now
         self.recoveries += 1
 
 

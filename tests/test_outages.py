@@ -51,8 +51,9 @@ async def test_receive_waits_out_an_outage_and_rejoins_before_listening(
     assert 0.25 <= slept[0] <= 0.5
     assert 0.5 <= slept[1] <= 1.0
     assert 0.25 <= slept[2] <= 0.5
+    # The second failure came right after the recovery: the tail of the same outage.
     levels = [record.levelname for record in caplog.records]
-    assert levels == ["ERROR", "WARNING", "ERROR", "WARNING"]
+    assert levels == ["ERROR", "WARNING"]
 
 
 def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
@@ -75,3 +76,47 @@ def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
         "sessions_live: the database is unreachable; deadlines are still kept",
         "sessions_live: the database is back after 12.5 s (1000 calls failed meanwhile)",
     ]
+
+
+def fail(outage: outages.Outage) -> None:
+    try:
+        raise ConnectionError("Connection closed by server.")
+    except ConnectionError:
+        outage.failed()
+
+
+def test_a_failure_just_after_an_outage_ends_is_its_tail_unless_it_lasts(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    now = [100.0]
+    outage = outages.Outage("the channel layer", clock=lambda: now[0])
+    with caplog.at_level(logging.WARNING, logger="sessions_live"):
+        fail(outage)
+        now[0] = 120.0
+        outage.recovered()
+        # A connection pooled before the restart fails once, then calls get through again.
+        now[0] = 120.05
+        fail(outage)
+        assert outage.down
+        now[0] = 120.1
+        outage.recovered()
+        assert not outage.down
+        # Down again soon after, and for good: logged once it has lasted RELAPSE_WINDOW.
+        now[0] = 121.0
+        fail(outage)
+        now[0] = 121.0 + outages.RELAPSE_WINDOW
+        fail(outage)
+        fail(outage)
+        now[0] = 130.0
+        outage.recovered()
+        # Later failures are a new outage at once.
+        now[0] = 130.0 + outages.RELAPSE_WINDOW
+        fail(outage)
+    assert [record.getMessage() for record in caplog.records] == [
+        "sessions_live: the channel layer is unreachable; deadlines are still kept",
+        "sessions_live: the channel layer is back after 20.0 s (1 calls failed meanwhile)",
+        "sessions_live: the channel layer is unreachable; deadlines are still kept",
+        "sessions_live: the channel layer is back after 9.0 s (3 calls failed meanwhile)",
+        "sessions_live: the channel layer is unreachable; deadlines are still kept",
+    ]
+    assert outage.recoveries == 3
