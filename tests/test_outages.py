@@ -56,6 +56,13 @@ async def test_receive_waits_out_an_outage_and_rejoins_before_listening(
     assert levels == ["ERROR", "WARNING"]
 
 
+def fail(outage: outages.Outage) -> None:
+    try:
+        raise ConnectionError("Connection closed by server.")
+    except ConnectionError:
+        outage.failed()
+
+
 def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -64,10 +71,7 @@ def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
     with caplog.at_level(logging.WARNING, logger="sessions_live"):
         outage.recovered()  # nothing was down: nothing to say
         for _ in range(1000):
-            try:
-                raise ConnectionError("refused")
-            except ConnectionError:
-                outage.failed()
+            fail(outage)
         assert outage.down
         now[0] = 112.5
         outage.recovered()
@@ -76,13 +80,6 @@ def test_an_outage_is_logged_when_it_begins_and_when_it_ends(
         "sessions_live: the database is unreachable; deadlines are still kept",
         "sessions_live: the database is back after 12.5 s (1000 calls failed meanwhile)",
     ]
-
-
-def fail(outage: outages.Outage) -> None:
-    try:
-        raise ConnectionError("Connection closed by server.")
-    except ConnectionError:
-        outage.failed()
 
 
 def test_a_failure_just_after_an_outage_ends_is_its_tail_unless_it_lasts(
