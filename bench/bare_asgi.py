@@ -7,7 +7,6 @@ does, and nothing else.
 
 from __future__ import annotations
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -18,6 +17,8 @@ get_asgi_application()
 from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
+
+from project.gc_tuning import tune_garbage_collector  # noqa: E402
 
 
 class BareConsumer(AsyncWebsocketConsumer):
@@ -30,6 +31,4 @@ application = ProtocolTypeRouter(
     {"websocket": URLRouter([path("ws/bare/", BareConsumer.as_asgi())])}
 )
 
-gc.collect()  # as project/asgi.py does
-gc.freeze()
-gc.set_threshold(10_000, 10, 10)
+tune_garbage_collector()  # as project/asgi.py does

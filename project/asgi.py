@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -14,6 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (after Django is se
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from project.gc_tuning import tune_garbage_collector  # noqa: E402
 from sessions_live.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,10 +25,4 @@ application = ProtocolTypeRouter(
     }
 )
 
-# Shorter, rarer pauses of Python's cycle collector, which stop every socket of the process:
-# what is loaded by now is never garbage, so it is left out of every collection, and young
-# objects are collected every 10,000 allocations instead of 700. Measured in
-# docs/benchmarks.md (timeliness); explained in docs/deploying.md ("Garbage collector").
-gc.collect()
-gc.freeze()
-gc.set_threshold(10_000, 10, 10)
+tune_garbage_collector()  # last: after everything the process loads at start-up

@@ -157,13 +157,10 @@ def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> 
     moment = to_datetime(now)
     # One upsert statement (update_or_create takes a transaction and two or three): opening
     # thousands of tabs after a restart waits on this.
+    tab = LiveTab(session_id=live_id, channel_name=channel_name, process=process, opened=moment)
     with transaction.atomic():  # one commit for both
         LiveTab.objects.bulk_create(
-            [
-                LiveTab(
-                    session_id=live_id, channel_name=channel_name, process=process, opened=moment
-                )
-            ],
+            [tab],
             update_conflicts=True,
             unique_fields=["channel_name"],
             update_fields=["session", "process", "opened"],

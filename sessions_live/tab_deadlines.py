@@ -91,8 +91,7 @@ class DeadlineKeeper(SessionGroupMember):
     def schedule(self, status: policy.Status) -> None:
         """Wake at the next deadline. (An ending whose push was lost is noticed sooner, by the
         process's presence beat: :meth:`notice_ended`.)"""
-        delay = status.next_deadline_in
-        self.wake_in(delay)
+        self.wake_in(status.next_deadline_in)
 
     def wake_in(self, delay: float | None) -> None:
         """Replace the pending timer with one that checks the deadline in ``delay`` seconds
