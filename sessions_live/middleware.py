@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlencode
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.contrib.auth import logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -73,27 +74,51 @@ def start_session(
 
 
 class SessionsLiveMiddleware:
+    """Sync- and async-capable: under ASGI it runs in the event loop (Django adapts nothing),
+    and reaches the store in one ``sync_to_async`` call before the view, only for requests
+    that carry a session, and one after it, only when it has something to write."""
+
+    sync_capable = True
+    async_capable = True
+
     def __init__(
         self,
-        get_response: Callable[[HttpRequest], HttpResponse],
+        get_response: Callable[[HttpRequest], Any],
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.get_response = get_response
         self.clock = clock
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> Any:
+        if self.is_async:
+            return self.__acall__(request)
         key_before = request.session.session_key
-        refused = self.enforce(request)
+        refused = self.enforce(request) if key_before else None
         if refused is not None:
             return refused
-        response = self.get_response(request)
-        self.follow_key_change(request, key_before)
-        if (
-            request.user.is_authenticated
-            and "Cache-Control" not in response
-            and response.get("Content-Type", "").startswith("text/html")
-        ):
-            add_never_cache_headers(response)
+        response: HttpResponse = self.get_response(request)
+        if self.has_work_after(request, key_before):
+            event = self.after(request, key_before)
+            if event is not None:
+                push.send_sync(*event)
+        self.add_cache_headers(request, response, key_before)
+        return response
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        key_before = request.session.session_key
+        if key_before:
+            refused = await sync_to_async(self.enforce)(request)
+            if refused is not None:
+                return refused
+        response: HttpResponse = await self.get_response(request)
+        if self.has_work_after(request, key_before):
+            event = await sync_to_async(self.after)(request, key_before)
+            if event is not None:
+                await push.send(*event)
+        self.add_cache_headers(request, response, key_before)
         return response
 
     def enforce(self, request: HttpRequest) -> HttpResponse | None:
@@ -113,6 +138,7 @@ class SessionsLiveMiddleware:
             won = lifecycle.end_session(live, status.reason, now=now, send_signal=False)
             return self.refuse(request, status.reason, signal=won)
         request.sessions_live = live  # type: ignore[attr-defined]
+        request.sessions_live_at = now  # type: ignore[attr-defined]
         return None
 
     def refuse(self, request: HttpRequest, reason: str, *, signal: bool) -> HttpResponse | None:
@@ -126,28 +152,60 @@ class SessionsLiveMiddleware:
             return None  # let the login page render, signed out
         return refusal(request, reason)
 
-    def process_view(
-        self,
-        request: HttpRequest,
-        view_func: Callable[..., Any],
-        view_args: tuple[Any, ...],
-        view_kwargs: dict[str, Any],
-    ) -> None:
-        live: LiveSession | None = getattr(request, "sessions_live", None)
-        if live is None or is_passive(request, view_func):
-            return
-        now = self.clock()
-        was_warning = store.status(live, now).state is policy.State.WARNING
-        recent = now - store.to_epoch(live.last_activity) < activity_step(get_settings())
-        if (was_warning or not recent) and lifecycle.record_activity(
-            live, now, now=now, source="http"
-        ):
-            push.send_sync(live.group_name, push.active_event(now))
+    def has_work_after(self, request: HttpRequest, key_before: str | None) -> bool:
+        """Whether the view's request needs the store once more (decided without it)."""
+        key_after = request.session.session_key
+        if key_before and key_after and key_after != key_before:
+            return True  # the view cycled the key (login, password change)
+        return self.activity_due(request) is not None
 
-    def follow_key_change(self, request: HttpRequest, key_before: str | None) -> None:
+    def activity_due(self, request: HttpRequest) -> LiveSession | None:
+        """The request's record, if this request is activity to write: not passive, and the
+        session is being warned or its recorded activity is older than the write step."""
+        live: LiveSession | None = getattr(request, "sessions_live", None)
+        match = request.resolver_match
+        if live is None or match is None or is_passive(request, match.func):
+            return None
+        at: float = request.sessions_live_at  # type: ignore[attr-defined]
+        if store.status(live, at).state is policy.State.WARNING:
+            return live
+        if at - store.to_epoch(live.last_activity) < activity_step(get_settings()):
+            return None
+        return live
+
+    def after(
+        self, request: HttpRequest, key_before: str | None
+    ) -> tuple[str, dict[str, Any]] | None:
+        """Follow a cycled key and record the request's activity; the push to send, if any
+        (the caller sends it, so an async request awaits it instead of blocking a thread)."""
+        if key_before:
+            self.follow_key_change(request, key_before)
+        live = self.activity_due(request)
+        if live is None:
+            return None
+        at: float = request.sessions_live_at  # type: ignore[attr-defined]
+        if not lifecycle.record_activity(live, at, now=self.clock(), source="http"):
+            return None
+        return live.group_name, push.active_event(at)
+
+    def add_cache_headers(
+        self, request: HttpRequest, response: HttpResponse, key_before: str | None
+    ) -> None:
+        """``no-store`` on HTML for signed-in users, so Back shows nothing after sign-out.
+        ``request.user`` is read only where it is loaded already (no query here)."""
+        if not (key_before or request.session.session_key):
+            return  # no session: anonymous
+        if (
+            request.user.is_authenticated
+            and "Cache-Control" not in response
+            and response.get("Content-Type", "").startswith("text/html")
+        ):
+            add_never_cache_headers(response)
+
+    def follow_key_change(self, request: HttpRequest, key_before: str) -> None:
         """Keep a session's record when the view cycled its key (login, password change)."""
         key_after = request.session.session_key
-        if not key_before or not key_after or key_after == key_before:
+        if not key_after or key_after == key_before:
             return
         if not request.user.is_authenticated:
             return
