@@ -51,6 +51,16 @@ W004_HINT = (
     "Activity is reported once per interval, so an active user could be warned: "
     "make ACTIVITY_INTERVAL a small fraction of WARN_AFTER."
 )
+DJANGO_TEMPLATES = "django.template.backends.django.DjangoTemplates"
+REQUEST_PROCESSOR = "django.template.context_processors.request"
+E013_MSG = (
+    f"No DjangoTemplates backend in TEMPLATES has '{REQUEST_PROCESSOR}': "
+    "{% sessions_live_script %} renders nothing without the request, so no page is warned."
+)
+E013_HINT = (
+    f"Add '{REQUEST_PROCESSOR}' to OPTIONS['context_processors'] of your DjangoTemplates "
+    "backend in TEMPLATES (startproject's settings have it)."
+)
 LEGACY_PING_URL_NAME = "session_security_ping"
 W005_MSG = "django-session-security's ping URL ('session_security_ping') is still routed."
 W005_HINT = (
@@ -306,3 +316,19 @@ def check_warning_time(
             )
         ]
     return []
+
+
+@register(Tags.templates)
+def check_request_context_processor(
+    app_configs: Sequence[Any] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """The template tags read ``request`` from the context; without a DjangoTemplates
+    backend at all (e.g. Jinja2 only) there is nothing to check."""
+    backends: list[dict[str, Any]] = [
+        b for b in settings.TEMPLATES if b.get("BACKEND") == DJANGO_TEMPLATES
+    ]
+    if not backends or any(
+        REQUEST_PROCESSOR in b.get("OPTIONS", {}).get("context_processors", []) for b in backends
+    ):
+        return []
+    return [Error(E013_MSG, hint=E013_HINT, id="sessions_live.E013")]

@@ -24,6 +24,7 @@ except ImportError as error:
         name="prometheus_client",
     ) from error
 
+from django.contrib.auth.decorators import login_not_required
 from django.dispatch import receiver
 
 from . import signals, store
@@ -79,8 +80,9 @@ class StoreCollector(Collector):
 
 REGISTRY.register(StoreCollector())
 
-#: A Django view serving prometheus_client's default registry, these metrics included.
-metrics_view = PrometheusDjangoView.as_view()
+#: A Django view serving prometheus_client's default registry, these metrics included. A
+#: scraper has no sign-in, so it is exempt from Django's LoginRequiredMiddleware.
+metrics_view = login_not_required(PrometheusDjangoView.as_view())
 
 
 @receiver(signals.session_started, dispatch_uid="sessions_live.metrics.started")

@@ -23,6 +23,7 @@ def run_all() -> list[Any]:
         *checks.check_middleware(),
         *checks.check_session_engine(),
         *checks.check_warning_time(),
+        *checks.check_request_context_processor(),
     ]
 
 
@@ -159,6 +160,29 @@ def test_signed_cookie_sessions_are_e006(settings: Any) -> None:
     assert checks.check_session_engine() == [
         Error(checks.E006_MSG, hint=checks.E006_HINT, id="sessions_live.E006")
     ]
+
+
+def without_request_processor(backend: dict[str, Any]) -> dict[str, Any]:
+    options = backend.get("OPTIONS", {})
+    processors = [p for p in options.get("context_processors", []) if p != checks.REQUEST_PROCESSOR]
+    return {**backend, "OPTIONS": {**options, "context_processors": processors}}
+
+
+def test_missing_request_context_processor_is_e013(settings: Any) -> None:
+    settings.TEMPLATES = [without_request_processor(b) for b in settings.TEMPLATES]
+    assert checks.check_request_context_processor() == [
+        Error(checks.E013_MSG, hint=checks.E013_HINT, id="sessions_live.E013")
+    ]
+    assert "sessions_live.E013" in [m.id for m in run_checks()]
+
+
+def test_one_django_backend_with_the_request_processor_is_enough(settings: Any) -> None:
+    jinja = {"BACKEND": "django.template.backends.jinja2.Jinja2", "OPTIONS": {}}
+    plain = without_request_processor(settings.TEMPLATES[0])
+    settings.TEMPLATES = [jinja, plain, *settings.TEMPLATES]
+    assert checks.check_request_context_processor() == []
+    settings.TEMPLATES = [jinja]  # no Django templates at all: the tags are not used
+    assert checks.check_request_context_processor() == []
 
 
 def test_unknown_key_is_w003(settings: Any) -> None:
