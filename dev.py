@@ -2,28 +2,54 @@
 """The project's two entry points, for a fresh machine with only Python 3.11+.
 
     python3 dev.py demo   set up .venv, migrate, create the demo user, serve under daphne
-    python3 dev.py test   set up .venv, find (or, as root, install) Chromium, then ruff, mypy
-                          and the whole pytest suite
+    python3 dev.py test [PYTEST ARGS]
+                          set up .venv, find (or, as root, install) Chromium, run ruff and
+                          mypy, then the whole pytest suite on the newest supported Python
+                          found and the newest Django, and the in-process tests (not marked
+                          slow) on every other supported Python/Django pair whose Python is
+                          on this machine; prints the pairs it ran and could not run
     python3 dev.py bench [NAME ...] [--quick]
                           set up .venv and Chromium, run the benchmarks (bench/), write
                           bench/results/ and docs/benchmarks.md
 
-Every step is printed before it runs; nothing else is hidden.
+.venv is made with the newest supported Python found; uv, installed into it with pip, installs
+the project and makes the environments of the other pairs in .venvs/. Every step is printed
+before it runs; nothing else is hidden.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
-import venv
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
-BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
-PYTHON = BIN / "python"
+MATRIX = ROOT / ".venvs"
+
+#: The Python and Django versions sessions-live supports, each pair tested by `dev.py test`
+#: (Django 6.0 and 6.1 need Python 3.12+). pyproject.toml's classifiers claim exactly these.
+SUPPORTED: dict[str, tuple[str, ...]] = {
+    "3.13": ("6.1", "6.0", "5.2"),
+    "3.12": ("6.1", "6.0", "5.2"),
+    "3.11": ("5.2",),
+}
+#: The extras the suite needs (the demo serves under daphne with channels-redis).
+TEST_EXTRAS = "daphne,redis,postgres,metrics"
+DEMO_EXTRAS = "daphne,redis"
+#: The in-process tests, run on every other pair: no real servers, browsers or benchmarks.
+IN_PROCESS = ("-m", "not slow")
+
+
+def bin_dir(env: Path) -> Path:
+    return env / ("Scripts" if os.name == "nt" else "bin")
 
 
 def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
@@ -33,36 +59,105 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
         sys.exit(result.returncode)
 
 
-def setup(extra: str) -> None:
-    if sys.version_info < (3, 11):
-        sys.exit(f"sessions-live needs Python 3.11 or newer; this is {sys.version.split()[0]}.")
-    if not PYTHON.exists():
-        print(f"+ python -m venv {VENV}", flush=True)
-        venv.create(VENV, with_pip=True)
-    run(
-        PYTHON,
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-        "--editable",
-        f".[{extra}]",
-    )
+# Pythons --------------------------------------------------------------------------------------
+
+
+def version_of(python: str) -> str | None:
+    """'3.12' for an interpreter that runs and can make a virtual environment, else None."""
+    probe = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
+    try:
+        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def candidates(version: str) -> Iterator[str]:
+    """Where an interpreter of ``version`` may be: this one, PATH, then pyenv's versions."""
+    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
+        yield sys.executable
+    if found := shutil.which(f"python{version}"):
+        yield found
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    patch = re.compile(rf"{re.escape(version)}\.(\d+)$")
+    builds = [
+        (int(m.group(1)), d) for d in pyenv.glob(f"{version}.*") if (m := patch.match(d.name))
+    ]
+    for _, build in sorted(builds, reverse=True):
+        yield str(build / "bin" / f"python{version}")
+
+
+def find_pythons() -> dict[str, str]:
+    """Each supported version (newest first) to an interpreter of it, where there is one."""
+    found: dict[str, str] = {}
+    for version in SUPPORTED:
+        for python in candidates(version):
+            if version_of(python) == version:
+                found[version] = python
+                break
+    return found
+
+
+# Environments ---------------------------------------------------------------------------------
+
+
+def pyvenv_version(env: Path) -> str | None:
+    cfg = env / "pyvenv.cfg"
+    if not cfg.exists():
+        return None
+    match = re.search(r"^version(?:_info)?\s*=\s*(\d+\.\d+)", cfg.read_text(), re.MULTILINE)
+    return match.group(1) if match else None
+
+
+def main_env(python: str, version: str, *install: str) -> Path:
+    """.venv on ``python`` (made again if it is of another version), with uv, and ``install``."""
+    if pyvenv_version(VENV) != version:
+        if VENV.exists():
+            print(f"+ rm -r {VENV}  (it is not Python {version})", flush=True)
+            shutil.rmtree(VENV)
+        run(python, "-m", "venv", VENV)
+    pip = (bin_dir(VENV) / "python", "-m", "pip", "install", "--quiet")
+    run(*pip, "--disable-pip-version-check", "uv>=0.9")
+    run(bin_dir(VENV) / "uv", "pip", "install", "--quiet", "--python", VENV, *install)
+    return VENV
+
+
+def project(extras: str, *groups: str, django: str | None = None) -> list[str]:
+    """uv pip install arguments: this checkout (editable) with extras and groups."""
+    args = ["--editable", f".[{extras}]"]
+    for group in groups:
+        args += ["--group", group]
+    if django:
+        args.append(f"django=={django}.*")
+    return args
+
+
+def newest(pythons: dict[str, str]) -> tuple[str, str]:
+    if not pythons:
+        supported = ", ".join(SUPPORTED)
+        sys.exit(f"sessions-live needs Python {supported}; none found on PATH or in pyenv.")
+    version = next(iter(pythons))
+    return version, pythons[version]
+
+
+# demo -----------------------------------------------------------------------------------------
 
 
 def demo() -> None:
-    setup("demo")
-    run(PYTHON, "manage.py", "migrate", "--no-input")
-    run(PYTHON, "manage.py", "demo_user")
+    version, python = newest(find_pythons())
+    main_env(python, version, *project(DEMO_EXTRAS, "demo"))
+    python_bin = bin_dir(VENV) / "python"
+    run(python_bin, "manage.py", "migrate", "--no-input")
+    run(python_bin, "manage.py", "demo_user")
     host, port = "127.0.0.1", os.environ.get("PORT", "8000")
     layer = "Redis at " + os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "in-memory"
     print(f"Serving the demo on http://{host}:{port}/ (channel layer: {layer}); Ctrl-C stops.")
     os.chdir(ROOT)
-    os.execv(
-        BIN / "daphne", [str(BIN / "daphne"), "-b", host, "-p", port, "project.asgi:application"]
-    )
+    daphne = bin_dir(VENV) / "daphne"
+    os.execv(daphne, [str(daphne), "-b", host, "-p", port, "project.asgi:application"])
 
+
+# Chromium -------------------------------------------------------------------------------------
 
 CHROMIUM_MISSING = (
     "The browser tests need Chromium: run `apt-get install chromium` as root, "
@@ -99,20 +194,166 @@ def chromium() -> str:
     return found
 
 
+# test -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Pair:
+    python: str  # "3.12"
+    django: str  # "6.0"
+    interpreter: str | None
+    scope: str = "in-process"
+    release: str = ""  # the Django release installed, "6.0.10"
+    summary: str = ""  # pytest's closing line
+    seconds: float = 0.0
+    returncode: int | None = None
+    log: Path | None = None
+
+    @property
+    def name(self) -> str:
+        return f"py{self.python}-django{self.django}"
+
+    @property
+    def passed(self) -> bool:
+        # 5: pytest selected nothing, as `dev.py test -m slow` does for the other pairs.
+        return self.returncode == 0 or (self.scope == "in-process" and self.returncode == 5)
+
+
+def pairs(pythons: dict[str, str]) -> list[Pair]:
+    return [Pair(v, d, pythons.get(v)) for v, djangos in SUPPORTED.items() for d in djangos]
+
+
+def django_version(env: Path) -> str:
+    code = "import django; print(django.get_version())"
+    done = subprocess.run([bin_dir(env) / "python", "-c", code], capture_output=True, text=True)
+    return done.stdout.strip() or "?"
+
+
+SUMMARY = re.compile(
+    r"^=* ?(.*\b(?:passed|failed|error|errors|no tests ran)\b.* in [\d.]+s.*?) ?=*$"
+)
+
+
+def run_pair(pair: Pair, pytest_args: list[str]) -> None:
+    """Make the pair's environment in .venvs/ and run the in-process tests in it; its output
+    goes to .venvs/<pair>.log (printed in full by the report if the run fails)."""
+    assert pair.interpreter is not None
+    env = MATRIX / pair.name
+    pair.log = MATRIX / f"{pair.name}.log"
+    started = time.monotonic()
+    uv = bin_dir(VENV) / "uv"
+    python = bin_dir(env) / "python"
+    steps: list[list[str | Path]] = []
+    if pyvenv_version(env) != pair.python:
+        shutil.rmtree(env, ignore_errors=True)
+        steps.append([uv, "venv", "--quiet", "--python", pair.interpreter, env])
+    install = project(TEST_EXTRAS, "test", django=pair.django)
+    steps.append([uv, "pip", "install", "--quiet", "--python", env, *install])
+    # A temporary folder of its own: pytest runs at once must not clean up each other's.
+    steps.append(
+        [python, "-m", "pytest", *IN_PROCESS, "-q", "--basetemp", env / "tmp", *pytest_args]
+    )
+    with pair.log.open("w") as out:
+        for step in steps:
+            print("+", " ".join(map(str, step)), file=out, flush=True)
+            command = list(map(str, step))
+            done = subprocess.run(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+            pair.returncode = done.returncode
+            if pair.returncode != 0:
+                break
+    pair.seconds = time.monotonic() - started
+    pair.release = django_version(env)
+    found = [m.group(1) for line in pair.log.read_text().splitlines() if (m := SUMMARY.match(line))]
+    pair.summary = found[-1] if found else "no pytest summary"
+
+
+def run_suite(pair: Pair, command: list[str | Path], env: dict[str, str]) -> None:
+    """The full suite in the foreground, its output shown as it comes and its summary kept."""
+    print("+", " ".join(map(str, command)), flush=True)
+    started = time.monotonic()
+    with subprocess.Popen(
+        list(map(str, command)),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    ) as suite:
+        assert suite.stdout is not None
+        for line in suite.stdout:
+            sys.stdout.write(line)
+            if match := SUMMARY.match(line.strip()):
+                pair.summary = match.group(1)
+    sys.stdout.flush()
+    pair.returncode = suite.returncode
+    pair.seconds = time.monotonic() - started
+
+
 def test(pytest_args: list[str]) -> None:
-    setup("test")
+    pythons = find_pythons()
+    version, python = newest(pythons)
+    everything = pairs(pythons)
+    main, *others = [p for p in everything if p.interpreter]
+    main.scope = "full suite"
+    main_env(python, version, *project(TEST_EXTRAS, "dev", django=main.django))
+    main.release = django_version(VENV)
     browser = chromium()
     print(f"Chromium for the browser tests: {browser}", flush=True)
-    run(BIN / "ruff", "check", "sessions_live", "project", "tests", "bench", "dev.py")
-    run(BIN / "ruff", "format", "--check", "sessions_live", "project", "tests", "bench", "dev.py")
-    run(BIN / "mypy")
-    run(PYTHON, "-m", "pytest", *pytest_args, env={**os.environ, "CHROMIUM_PATH": browser})
+    tools = bin_dir(VENV)
+    sources = ("sessions_live", "project", "tests", "bench", "dev.py")
+    run(tools / "ruff", "check", *sources)
+    run(tools / "ruff", "format", "--check", *sources)
+    run(tools / "mypy")
+    # The other pairs' in-process tests run one at a time beside the full suite: they mostly
+    # wait on sockets and timers, so they take little of the machine from it.
+    MATRIX.mkdir(exist_ok=True)
+    print(f"In-process tests on {len(others)} more pairs, beside the suite (logs: {MATRIX}/)")
+    background = threading.Thread(target=lambda: [run_pair(p, pytest_args) for p in others])
+    background.start()
+    env = {**os.environ, "CHROMIUM_PATH": browser, "PYTHONUNBUFFERED": "1"}
+    run_suite(main, [tools / "python", "-m", "pytest", *pytest_args], env)
+    background.join()
+    report(everything)
+    if not all(p.passed for p in everything if p.interpreter):
+        sys.exit(1)
+
+
+def report(everything: list[Pair]) -> None:
+    for pair in everything:
+        if pair.log is not None and not pair.passed:
+            print(f"\n--- {pair.log} ---\n{pair.log.read_text()}--- end of {pair.log.name} ---")
+    print("\nPython/Django pairs:")
+    counts = {"passed": 0, "failed": 0}
+    for pair in everything:
+        if pair.interpreter is None:
+            print(
+                f"  Python {pair.python} + Django {pair.django}: not run, no Python {pair.python} "
+                "on this machine (looked on PATH and in pyenv's versions)"
+            )
+            continue
+        state = "passed" if pair.passed else f"FAILED (exit {pair.returncode})"
+        print(
+            f"  Python {pair.python} + Django {pair.release}: {pair.scope}, {state}, "
+            f"{pair.seconds:.0f} s: {pair.summary}"
+        )
+        for key in counts:
+            counts[key] += sum(int(n) for n in re.findall(rf"(\d+) {key}", pair.summary))
+        counts["failed"] += sum(int(n) for n in re.findall(r"(\d+) errors?\b", pair.summary))
+    print(f"total: {counts['passed']} passed, {counts['failed']} failed", flush=True)
 
 
 def bench(bench_args: list[str]) -> None:
-    setup("test")
+    version, python = newest(find_pythons())
+    main_env(python, version, *project(TEST_EXTRAS, "test", django=SUPPORTED[version][0]))
     browser = chromium()
-    run(PYTHON, "-m", "bench", *bench_args, env={**os.environ, "CHROMIUM_PATH": browser})
+    run(
+        bin_dir(VENV) / "python",
+        "-m",
+        "bench",
+        *bench_args,
+        env={**os.environ, "CHROMIUM_PATH": browser},
+    )
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -144,11 +145,13 @@ def test_the_image_is_slim_unprivileged_and_copies_what_exists() -> None:
     for source in re.findall(r"^COPY (.+) \S+$", DOCKERFILE, re.MULTILINE):
         for path in source.split():
             assert (ROOT / path).exists(), path
-    extras = re.search(r'pip install "\.\[([\w,]+)\]"', DOCKERFILE)
-    assert extras
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    for extra in extras.group(1).split(","):
-        assert re.search(rf"^{extra} = \[", pyproject, re.MULTILINE), extra
+    installed = re.search(r'pip install "\.\[([\w,]+)\]" --group (\w+)$', DOCKERFILE, re.MULTILINE)
+    assert installed
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    for extra in installed.group(1).split(","):
+        assert extra in pyproject["project"]["optional-dependencies"], extra
+    assert installed.group(2) in pyproject["dependency-groups"]
+    assert 'pip install "pip>=25.1"' in DOCKERFILE  # the first pip to read --group
     assert "collectstatic" in DOCKERFILE
     assert "/healthz" in DOCKERFILE
 

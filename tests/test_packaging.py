@@ -14,6 +14,7 @@ import tarfile
 import textwrap
 import tomllib
 import venv
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +29,13 @@ from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 from django.core.checks import WARNING, run_checks
 from django.test import Client, override_settings
+from django.utils.deprecation import RemovedAfterNextVersionWarning, RemovedInNextVersionWarning
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 import sessions_live
+from dev import SUPPORTED
 
 from .sockets import TAB, frame
 
@@ -130,15 +133,55 @@ def test_classifiers_are_valid_and_claim_what_the_tests_run() -> None:
         versions = (c.removeprefix(prefix) for c in classifiers if c.startswith(prefix))
         return {v for v in versions if re.fullmatch(r"\d+\.\d+", v)}
 
+    # Exactly the pairs `python3 dev.py test` runs, and the one running now is among them.
     pythons = claimed("Programming Language :: Python :: ")
+    assert pythons == set(SUPPORTED)
     assert f"{sys.version_info.major}.{sys.version_info.minor}" in pythons
     assert all(SpecifierSet(project["requires-python"]).contains(v) for v in pythons)
     djangos = claimed("Framework :: Django :: ")
-    assert "{}.{}".format(*django.VERSION[:2]) in djangos
+    assert djangos == {d for series in SUPPORTED.values() for d in series}
+    assert (
+        "{}.{}".format(*django.VERSION[:2])
+        in SUPPORTED[f"{sys.version_info.major}.{sys.version_info.minor}"]
+    )
     (requirement,) = [
         Requirement(r) for r in project["dependencies"] if Requirement(r).name == "Django"
     ]
     assert all(requirement.specifier.contains(v) for v in djangos)
+    assert not requirement.specifier.contains("5.1"), "5.1 is not tested"
+    statuses = [c for c in classifiers if c.startswith("Development Status :: ")]
+    assert len(statuses) == 1
+
+
+def test_django_deprecations_are_errors_in_the_suite() -> None:
+    """What the next Django releases remove fails the suite (pyproject filterwarnings)."""
+    for category in (RemovedInNextVersionWarning, RemovedAfterNextVersionWarning):
+        with pytest.raises(category):
+            warnings.warn("deprecated", category, stacklevel=1)
+
+
+def test_tools_are_dependency_groups_and_extras_are_for_users() -> None:
+    groups = PYPROJECT["dependency-groups"]
+    assert {"demo", "bench", "lint", "test", "dev"} <= set(groups)
+    extras = PYPROJECT["project"]["optional-dependencies"]
+    assert set(extras) == {"daphne", "redis", "postgres", "metrics"}
+    (daphne,) = [Requirement(r) for r in extras["daphne"]]
+    assert not daphne.specifier.contains("4.2.1"), "4.2.2 fixed CVE-2026-44545 and 44546"
+    assert daphne.specifier.contains("4.2.2")
+    names = {Requirement(r).name for r in PYPROJECT["project"]["dependencies"]}
+    assert not names & {"daphne", "channels-redis", "pytest", "ruff", "mypy"}
+    for linter in groups["lint"]:
+        requirement = Requirement(linter)
+        upper = [s for s in requirement.specifier if s.operator == "<"]
+        lower = [s for s in requirement.specifier if s.operator == ">="]
+        assert upper, f"{requirement.name}: pin to the tested range"
+        assert lower, f"{requirement.name}: pin to the tested range"
+
+
+def test_project_urls_name_the_repository() -> None:
+    urls = PYPROJECT["project"]["urls"]
+    assert {"Homepage", "Source", "Documentation", "Issues", "Changelog"} <= set(urls)
+    assert all(url.startswith(urls["Source"]) for url in urls.values())
 
 
 def test_readme_settings_pass_every_system_check() -> None:
@@ -196,15 +239,15 @@ def run(*command: str | Path, cwd: Path, env: dict[str, str] | None = None) -> s
 
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
-    """`python -m build` on a copy of the source (the checkout's egg-info, caches and other
-    work are no part of it): the sdist first, then the wheel built from that sdist."""
+    """`python -m build` on a copy of the checkout as git sees it (tests, demo and all; its
+    egg-info, caches and other ignored work are no part of it): the sdist first, then the
+    wheel built from that sdist."""
     source = tmp_path_factory.mktemp("source")
-    for path in ROOT.iterdir():
-        if path.is_file():
-            shutil.copy2(path, source)
-    shutil.copytree(
-        PACKAGE, source / "sessions_live", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-    )
+    listed = run("git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", cwd=ROOT)
+    for name in filter(None, listed.split("\0")):
+        if (ROOT / name).is_file():  # a file deleted but not yet committed is listed too
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, source / name)
     out = tmp_path_factory.mktemp("dist")
     run(sys.executable, "-m", "build", "--outdir", out, source, cwd=source)
     (sdist,) = out.glob("*.tar.gz")
@@ -246,8 +289,11 @@ def wheel_members(wheel: Path) -> set[str]:
 @pytest.mark.timeout(600)
 def test_sdist_carries_what_building_the_wheel_needs(dists: Dists) -> None:
     members = sdist_members(dists.sdist)
-    assert members >= SDIST_EXTRAS
     assert {m for m in members if m.startswith("sessions_live/")} == package_files()
+    # Nothing else: no half of the test suite (setuptools adds tests/test*.py by default).
+    info = {m for m in members if m.split("/", 1)[0].endswith(".egg-info") or m == "PKG-INFO"}
+    generated = {"setup.cfg"} & members  # setuptools writes its egg_info tags there
+    assert members - info - package_files() == SDIST_EXTRAS | generated
 
 
 @pytest.mark.slow
