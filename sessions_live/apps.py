@@ -10,7 +10,7 @@ class SessionsLiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, receivers  # noqa: F401  (registers checks and receivers)
+        from . import checks, migration_history, receivers  # noqa: F401  (checks, receivers)
 
         try:
             from . import metrics  # noqa: F401  (registers the Prometheus metrics)

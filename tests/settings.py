@@ -61,6 +61,10 @@ if os.environ.get("DATABASE_URL"):
     # The whole suite on another database, e.g. PostgreSQL: DATABASE_URL=postgres://...
     DATABASES["default"] = dict(dj_database_url.parse(os.environ["DATABASE_URL"]))
 
+if os.environ.get("SESSIONS_LIVE_PRERELEASE_MIGRATIONS") == "1":
+    # tests/test_migration_history.py: a database migrated the way it was before 0.1.0.
+    MIGRATION_MODULES = {"sessions_live": "tests.prerelease_migrations"}
+
 # Overridden per test by the `layer` fixture: in-memory, or channels-redis on a real Redis.
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

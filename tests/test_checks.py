@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -301,3 +303,12 @@ def test_base_template_that_is_no_template_name_is_e007(settings: Any, value: An
             id="sessions_live.E007",
         )
     ]
+
+
+def test_the_readme_lists_every_check_id_and_no_other() -> None:
+    root = Path(__file__).resolve().parent.parent
+    code = "".join(path.read_text() for path in (root / "sessions_live").rglob("*.py"))
+    in_code = set(re.findall(r'id="(sessions_live\.[EW]\d{3})"', code))
+    table = (root / "README.md").read_text().split("## System checks", 1)[1].split("\n## ", 1)[0]
+    in_readme = set(re.findall(r"^\| `(sessions_live\.[EW]\d{3})` \|", table, re.MULTILINE))
+    assert in_code == in_readme
