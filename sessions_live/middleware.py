@@ -19,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from . import lifecycle, policy, push, signals, store, user_timeouts
+from . import front_ends, lifecycle, policy, push, signals, store, user_timeouts
 from .clients import request_ip, request_user_agent
 from .conf import activity_step, get_settings
 from .models import EndReason, LiveSession
@@ -32,6 +32,8 @@ ENDED_UNKNOWN = "ended"
 
 
 def _wants_page(request: HttpRequest) -> bool:
+    if front_ends.loads_a_page(request):
+        return True
     mode = request.headers.get("Sec-Fetch-Mode")
     if mode is not None:
         return mode == "navigate"
@@ -41,13 +43,18 @@ def _wants_page(request: HttpRequest) -> bool:
 
 
 def refusal(request: HttpRequest, reason: str) -> HttpResponse:
-    """The answer to a request whose session is over: a redirect for a page, else a 401."""
+    """The answer to a request whose session is over: a redirect for a page, else a 401, which
+    tells htmx where to go in ``HX-Redirect`` (sessions_live/front_ends.py)."""
     login_url = push.signed_out_url(reason)
-    if _wants_page(request):
-        return HttpResponseRedirect(f"{login_url}&{urlencode({'next': request.get_full_path()})}")
+    back = f"{login_url}&{urlencode({'next': front_ends.page_of(request)})}"
+    htmx = front_ends.wants_htmx_redirect(request)
+    if not htmx and _wants_page(request):
+        return HttpResponseRedirect(back)
     response = JsonResponse(
         {"error": "session_expired", "reason": reason, "redirect": login_url}, status=401
     )
+    if htmx:
+        response["HX-Redirect"] = back
     add_never_cache_headers(response)
     return response
 

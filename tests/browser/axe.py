@@ -1,10 +1,7 @@
 """axe-core, from the npm registry, run in a Playwright page.
 
-A fresh machine has Python only (no node, no npm), so the pinned tarball is fetched from the
-registry over HTTPS, checked against the registry's sha512 ``integrity`` for that version, and
-kept in ``.cache/`` (gitignored) for the next run. The check runs on every load, cached or not:
-a tarball that does not match is never executed. Anything that goes wrong fails the test that
-asked for axe; nothing skips.
+The pinned tarball is fetched once, checked against its sha512 ``integrity`` on every load,
+and kept in ``.cache/`` (tests/browser/npm.py).
 
 Injection under the demo's strict Content-Security-Policy (no inline script, no eval):
 ``page.evaluate`` hands the source to Chromium through the DevTools protocol
@@ -14,27 +11,24 @@ during the audit (no ``bypass_csp`` context) and the markup is checked as users 
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import os
-import tarfile
-import urllib.request
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
+from . import npm
+
 #: Pinned: bump the version and the integrity together, from
 #: https://registry.npmjs.org/axe-core/<version> (``dist.integrity``).
-AXE_VERSION = "4.14.1"
-AXE_INTEGRITY = (
+AXE = npm.Package(
+    "axe-core",
+    "4.14.1",
     "sha512-"
-    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ=="
+    "FHfa+lmNjQZfJz1q8wKqIDwC6DExcHt/pkjNQb09a3NPjCKg2rhu5qb2S4r76ASyFNNtuFooJpZe37OgudVGtQ==",
 )
-AXE_URL = f"https://registry.npmjs.org/axe-core/-/axe-core-{AXE_VERSION}.tgz"
-CACHE = Path(__file__).resolve().parents[2] / ".cache" / f"axe-core-{AXE_VERSION}.tgz"
+AXE_VERSION = AXE.version
+AXE_URL = AXE.url
+CACHE = AXE.cache
 MEMBER = "package/axe.min.js"
 
 #: Every WCAG 2.0 to 2.2 A and AA rule, and axe's best practices.
@@ -47,42 +41,18 @@ RUN = """([context, tags]) => axe.run(context, {
 
 
 def verified(tarball: bytes) -> bytes:
-    algorithm, _, expected = AXE_INTEGRITY.partition("-")
-    digest = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
-    if digest != expected:
-        raise AssertionError(
-            f"axe-core {AXE_VERSION}: the tarball's {algorithm} is {digest}, not the pinned "
-            f"{expected}; delete {CACHE} to fetch it again, or check the pin."
-        )
-    return tarball
+    return npm.verified(AXE, tarball, CACHE)
 
 
 def download() -> bytes:
-    try:
-        with urllib.request.urlopen(AXE_URL, timeout=60) as response:
-            tarball: bytes = response.read()
-    except OSError as error:
-        raise AssertionError(
-            f"Cannot download axe-core {AXE_VERSION} from {AXE_URL}: {error}. The accessibility "
-            f"tests need the npm registry once; afterwards {CACHE} is used."
-        ) from error
-    verified(tarball)
-    CACHE.parent.mkdir(parents=True, exist_ok=True)
-    partial = CACHE.with_name(f"{CACHE.name}.{os.getpid()}.part")
-    partial.write_bytes(tarball)
-    partial.replace(CACHE)  # atomic: a concurrent run sees the whole file or none
-    return tarball
+    return npm.download(AXE, AXE_URL, CACHE)
 
 
 @cache
 def axe_source() -> str:
     """The text of ``axe.min.js`` from the verified, pinned tarball (cached on disk)."""
     tarball = verified(CACHE.read_bytes()) if CACHE.exists() else download()
-    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        member = archive.extractfile(MEMBER)
-        if member is None:
-            raise AssertionError(f"axe-core {AXE_VERSION}: no {MEMBER} in the tarball")
-        return member.read().decode()
+    return npm.member(AXE, MEMBER, tarball).decode()
 
 
 def audit(page: Page, context: str = "html") -> list[dict[str, Any]]:

@@ -65,26 +65,10 @@ export function start(config, doc = document) {
   const loginUrl = String(config.loginUrl || "/");
   let interval = finite(config.activityInterval) || 10; // seconds
 
-  const dialog = doc.querySelector("dialog.sessions-live-dialog");
-  const find = (selector) => (dialog ? dialog.querySelector(selector) : null);
-  const textEl = find(".sessions-live-text");
-  const countdownEl = find("[data-sessions-live-countdown]");
-  const announceEl = find("[data-sessions-live-announce]");
-  const extendButton = find("[data-sessions-live-extend]");
-  const logoutButton = find("[data-sessions-live-logout]");
-  const idleText = textEl ? textEl.textContent : "";
-  const titleEl = dialog ? dialog.querySelector(".sessions-live-title") : null;
-  const titleText = titleEl ? titleEl.textContent : "";
-  const extendLabel = extendButton ? extendButton.textContent : "";
-  const logoutLabel = logoutButton ? logoutButton.textContent : "";
-  // The template has no place for "reconnecting": add one line to the dialog.
-  let statusEl = find("[data-sessions-live-status]");
-  if (dialog && !statusEl) {
-    statusEl = Object.assign(doc.createElement("p"), { className: "sessions-live-status", hidden: true });
-    if (countdownEl || textEl) (countdownEl || textEl).after(statusEl);
-    else dialog.append(statusEl);
-  }
-  if (statusEl) statusEl.textContent = strings.reconnecting ?? "";
+  // The dialog and its parts, of the dialog in the document now (see adopt()).
+  let dialog = null, textEl = null, countdownEl = null, announceEl = null, titleEl = null;
+  let extendButton = null, logoutButton = null, statusEl = null;
+  let idleText = "", titleText = "", extendLabel = "", logoutLabel = "";
 
   let socket = null, connection = "connecting", attempt = 0, reconnectTimer = null;
   let finished = false; // redirected, or about to be: do nothing more
@@ -95,6 +79,7 @@ export function start(config, doc = document) {
   let mode = null; // what the dialog shows: null (closed), "warning", "absolute" or "ended"
   let ended = false; // the local deadline passed and the server has not said otherwise yet
   let previousFocus = null, lastRemaining = null, pendingExtend = false, sayTimer = null;
+  let focusedLogout = false; // "Sign out" had the focus in the dialog last
   let pendingLogout = false; // asked to sign out, not yet confirmed by the server
   let lastInput = -Infinity; // performance.now() of the latest input
   let reported = -Infinity; // the latest input the server was told of
@@ -115,6 +100,7 @@ export function start(config, doc = document) {
 
   function setConnection(state) {
     connection = state;
+    current();
     emit("sessions-live:connection", { state });
     if (statusEl) statusEl.hidden = !(state === "reconnecting" && mode !== null);
   }
@@ -218,6 +204,7 @@ export function start(config, doc = document) {
   function tick() {
     const left = remaining();
     if (left === null || finished) return;
+    current();
     // Every recorded activity reaches every tab as `active`, so a passed deadline means the
     // `expired` push was lost (or the socket is deaf): hide now, then ask the server.
     if (left <= 0 && !ended) return enterEnded();
@@ -251,15 +238,17 @@ export function start(config, doc = document) {
     // Empty, then fill: a live region speaks only when its content changes.
     announceEl.textContent = "";
     clear(sayTimer);
-    sayTimer = win.setTimeout(() => { announceEl.textContent = text; }, 100);
+    sayTimer = win.setTimeout(() => { current(); if (announceEl) announceEl.textContent = text; }, 100);
   }
 
-  function showDialog(next) {
-    if (!dialog) return;
+  // `again`: the same warning in a dialog that replaced the one showing it (see adopt()).
+  function showDialog(next, again = false) {
+    if (!current()) return;
     const opening = !dialog.open, changed = next !== mode;
+    const keepLogout = again && focusedLogout; // before showModal() focuses the first button
     mode = next;
     if (opening) {
-      previousFocus = doc.activeElement;
+      if (!again) previousFocus = doc.activeElement;
       try { dialog.showModal(); } catch { return; } // detached, or opened non-modal elsewhere
     }
     const text = { warning: idleText, absolute: strings.absolute, ended: strings.ended }[next];
@@ -277,15 +266,18 @@ export function start(config, doc = document) {
     if (countdownEl) countdownEl.textContent = next === "ended" ? "" : countdown;
     lastRemaining = left;
     if (opening || changed) {
-      const button = [extendButton, logoutButton].find((b) => b && !b.hidden);
+      // Shown again, focus goes back to the button that had it: Enter must not change meaning.
+      const button = [keepLogout ? logoutButton : null, extendButton, logoutButton].find((b) => b && !b.hidden);
       if (button && (opening || button !== doc.activeElement)) button.focus();
-      // One announcement on opening; the countdown itself is aria-hidden.
-      say(next === "ended" ? strings.ended : announcementFor(left + 1, left, announce) || countdown);
+      // One announcement on opening (not again for the same warning in a new dialog); the
+      // countdown itself is aria-hidden.
+      if (!again) say(next === "ended" ? strings.ended : announcementFor(left + 1, left, announce) || countdown);
     }
   }
 
   function hideDialog() {
     mode = null;
+    current();
     if (statusEl) statusEl.hidden = true;
     if (!dialog || !dialog.open) return;
     dialog.close();
@@ -317,30 +309,82 @@ export function start(config, doc = document) {
     else if (mode === "warning") extend();
   }
 
-  if (dialog) {
+  // The dialog may be replaced at any time: hx-boost swaps the body's content, Turbo Drive the
+  // body itself, and this module does not run again. current() adopts the dialog in the
+  // document now whenever the one held is gone (a MutationObserver calls it as soon as the page
+  // changes); a warning that was showing shows again in the new dialog.
+  function current() {
+    if (dialog?.isConnected) return dialog;
+    const found = doc.querySelector("dialog.sessions-live-dialog");
+    if (found !== dialog) adopt(found);
+    return dialog;
+  }
+
+  // The text an element had when this script first saw it, kept on it: a copy of a dialog this
+  // script changed (htmx's and Turbo's history snapshots) still knows what the template said.
+  function original(element) {
+    if (!element) return "";
+    if (!("sessionsLiveOriginal" in element.dataset)) element.dataset.sessionsLiveOriginal = element.textContent;
+    return element.dataset.sessionsLiveOriginal;
+  }
+
+  function adopt(element) {
+    dialog = element;
+    const find = (selector) => (element ? element.querySelector(selector) : null);
+    textEl = find(".sessions-live-text");
+    countdownEl = find("[data-sessions-live-countdown]");
+    announceEl = find("[data-sessions-live-announce]");
+    extendButton = find("[data-sessions-live-extend]");
+    logoutButton = find("[data-sessions-live-logout]");
+    titleEl = find(".sessions-live-title");
+    [idleText, titleText, extendLabel, logoutLabel] = [textEl, titleEl, extendButton, logoutButton].map(original);
+    // The template has no place for "reconnecting": add one line to the dialog.
+    statusEl = find("[data-sessions-live-status]");
+    if (element && !statusEl) {
+      statusEl = Object.assign(doc.createElement("p"), { className: "sessions-live-status", hidden: true });
+      statusEl.dataset.sessionsLiveStatus = "";
+      if (countdownEl || textEl) (countdownEl || textEl).after(statusEl);
+      else element.append(statusEl);
+    }
+    if (statusEl) statusEl.textContent = strings.reconnecting ?? "";
+    if (!element) return;
+    listen(element);
+    // A copy of an open dialog (a history snapshot) is open but not modal: shut it without a
+    // `close` event, then show what this tab is showing now, if anything.
+    element.removeAttribute("open");
+    if (statusEl) statusEl.hidden = true;
+    if (mode !== null && !finished) showDialog(mode, true);
+  }
+
+  const listening = new WeakSet();
+
+  function listen(element) {
+    if (listening.has(element)) return;
+    listening.add(element);
     // Escape must not hide the warning while the session keeps running out: it answers the
     // dialog like its first button (extend, or acknowledge the absolute limit); it does
     // nothing once the session has ended.
-    dialog.addEventListener("cancel", (event) => {
+    element.addEventListener("cancel", (event) => {
+      if (element !== dialog) return;
       event.preventDefault();
       answer();
     });
     // Browsers may close a modal without `cancel` (Chrome on a repeated Escape): same meaning,
     // and the warning comes back unless the extend request is on its way.
-    dialog.addEventListener("close", () => {
-      if (mode === null || finished || dialog.open) return;
-      const current = mode;
+    element.addEventListener("close", () => {
+      if (element !== dialog || mode === null || finished || element.open) return;
+      const showing = mode;
       answer();
-      if (current === "ended" || (current === "warning" && pendingExtend)) {
+      if (showing === "ended" || (showing === "warning" && pendingExtend)) {
         mode = null;
-        showDialog(current);
+        showDialog(showing);
       }
     });
     // Keep Tab inside the dialog: a modal dialog makes the page inert, but Tab from its last
     // button would otherwise leave for the browser's own controls.
-    dialog.addEventListener("keydown", (event) => {
-      if (event.key !== "Tab") return;
-      const buttons = [...dialog.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled);
+    element.addEventListener("keydown", (event) => {
+      if (event.key !== "Tab" || element !== dialog) return;
+      const buttons = [...element.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled);
       if (buttons.length === 0) return;
       const first = buttons[0], last = buttons[buttons.length - 1];
       const inside = buttons.includes(doc.activeElement);
@@ -352,8 +396,15 @@ export function start(config, doc = document) {
         first.focus();
       }
     });
-    extendButton?.addEventListener("click", answer);
-    logoutButton?.addEventListener("click", logout);
+    element.addEventListener("focusin", (event) => {
+      if (element === dialog) focusedLogout = event.target === logoutButton;
+    });
+    element.addEventListener("click", (event) => {
+      if (element !== dialog || !(event.target instanceof win.Element)) return;
+      const button = event.target.closest("button");
+      if (button && button === extendButton) answer();
+      else if (button && button === logoutButton) logout();
+    });
   }
 
   // Activity: reported on the leading and trailing edges of `interval`-second windows ---------
@@ -391,7 +442,7 @@ export function start(config, doc = document) {
   // one): they are not activity, or moving to "Sign out" would extend the session. The mouse,
   // wheel and touch still count, anywhere.
   function onInput(event) {
-    if (event.type === "keydown" && dialog?.open) return;
+    if (event.type === "keydown" && current()?.open) return;
     activity();
   }
 
@@ -412,6 +463,13 @@ export function start(config, doc = document) {
   win.addEventListener("online", () => suspended || reconnectNow());
   doc.addEventListener("visibilitychange", tick);
   win.setInterval(tick, 1000);
+  current();
+  if (typeof win.MutationObserver === "function") {
+    new win.MutationObserver(() => dialog?.isConnected || current()).observe(doc.documentElement, {
+      childList: true,
+      subtree: true,
+    });
+  }
   connect();
 
   return {
