@@ -7,6 +7,8 @@ header's nonce, and that the browser reported no violation on any page of a brow
 
 from __future__ import annotations
 
+import re
+
 import django
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Response
 
@@ -73,17 +75,20 @@ class Watch:
             return
         assert "'unsafe-inline'" not in policy, policy
         assert "'unsafe-eval'" not in policy, policy
-        assert directives["script-src"].startswith(("'nonce-", "'self' 'nonce-")), policy
-        nonce = directives["script-src"].split("'nonce-")[1].split("'")[0]
+        found = re.search(r"'nonce-([^']+)'", policy)
+        nonce = found.group(1) if found else None
+        # A page with no tag of ours may send no nonce (nothing read it), never the reverse.
+        assert nonce or not ours, policy
+        sources = [f"'nonce-{nonce}'"] if nonce else []
         script_src = (
-            f"'nonce-{nonce}' 'strict-dynamic'"
+            [*sources, "'strict-dynamic'"]
             if django.VERSION >= (6, 1)
-            else f"'self' 'nonce-{nonce}'"  # Django 6.0's admin scripts carry no nonce
+            else ["'self'", *sources]  # Django 6.0's admin scripts carry no nonce
         )
         assert directives == {
             "default-src": "'self'",
-            "script-src": script_src,
-            "style-src": f"'self' 'nonce-{nonce}'",
+            "script-src": " ".join(script_src),
+            "style-src": " ".join(["'self'", *sources]),
             "img-src": "'self'",
             "connect-src": "'self'",
             "object-src": "'none'",
