@@ -11,6 +11,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+import django
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("DEMO_VAR_DIR", BASE_DIR / "var"))
@@ -61,10 +62,18 @@ INSTALLED_APPS = [
     "project",
 ]
 
+#: Django's own Content-Security-Policy (6.0+), nonce-only (SECURE_CSP below); before 6.0 the
+#: demo's fixed policy (project/csp.py).
+DJANGO_CSP = django.VERSION >= (6, 0)
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "project.csp.ContentSecurityPolicyMiddleware",
+    (
+        "django.middleware.csp.ContentSecurityPolicyMiddleware"
+        if DJANGO_CSP
+        else "project.csp.ContentSecurityPolicyMiddleware"
+    ),
     "django.contrib.sessions.middleware.SessionMiddleware",
     # The language from Accept-Language (or the django_language cookie): the warning dialog
     # speaks French, German or Spanish to a browser that asks for it.
@@ -90,10 +99,34 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                # csp_nonce, for Django's admin templates (6.1+ put it on their scripts).
+                *(["django.template.context_processors.csp"] if DJANGO_CSP else []),
             ],
         },
     },
 ]
+
+if DJANGO_CSP:
+    from django.utils.csp import CSP
+
+    # No script runs unless it carries this response's nonce. The demo's own templates never
+    # read the nonce: sessions-live's tags do, and that is what puts it in the header.
+    SECURE_CSP = {
+        "default-src": [CSP.SELF],
+        "script-src": [CSP.NONCE, CSP.STRICT_DYNAMIC],
+        "style-src": [CSP.SELF, CSP.NONCE],
+        "img-src": [CSP.SELF],
+        # 'self' matches ws: and wss: to this host too (CSP Level 3): the client's WebSocket.
+        "connect-src": [CSP.SELF],
+        "object-src": [CSP.NONE],
+        "base-uri": [CSP.NONE],
+        "form-action": [CSP.SELF],
+        "frame-ancestors": [CSP.NONE],
+    }
+    if django.VERSION < (6, 1):
+        # Django 6.0's admin templates put no nonce on their own scripts (6.1's do): let
+        # same-origin scripts run there too, without 'strict-dynamic' (which ignores 'self').
+        SECURE_CSP["script-src"] = [CSP.SELF, CSP.NONCE]
 
 DATABASES = {
     "default": dj_database_url.parse(

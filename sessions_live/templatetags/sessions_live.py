@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from django import template
 from django.template.loader import render_to_string
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from ..client_config import client_config, signed_out_message
+from ..nonce import CONTEXT_KEY, csp_nonce
 
 register = template.Library()
 
@@ -18,12 +20,9 @@ def sessions_live_script(context: template.Context) -> SafeString:
     user = getattr(request, "user", None)
     if request is None or user is None or not user.is_authenticated:
         return SafeString("")
-    # Django's csp context processor, else django-csp's request attribute (where
-    # django-session-security's all.html looked for it).
-    nonce = context.get("csp_nonce") or getattr(request, "csp_nonce", None)
     return render_to_string(
         "sessions_live/script.html",
-        {"config": client_config(), "csp_nonce": nonce},
+        {"config": client_config(), CONTEXT_KEY: csp_nonce(request, context)},
         request=request,
     )
 
@@ -36,4 +35,14 @@ def sessions_live_signed_out_message(context: template.Context) -> SafeString:
     message = signed_out_message(reason)
     if not message:
         return SafeString("")
-    return render_to_string("sessions_live/signed_out_message.html", {"message": message})
+    return render_to_string(
+        "sessions_live/signed_out_message.html",
+        {"message": message, CONTEXT_KEY: csp_nonce(request, context)},
+    )
+
+
+@register.simple_tag(takes_context=True)
+def sessions_live_nonce_attr(context: template.Context) -> SafeString:
+    """`` nonce="…"`` for a script or stylesheet tag of ours, or nothing without a nonce."""
+    nonce = csp_nonce(context.get("request"), context)
+    return format_html(' nonce="{}"', nonce) if nonce else SafeString("")
