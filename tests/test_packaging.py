@@ -375,3 +375,19 @@ def test_installed_wheel_starts_in_the_readme_project(installed: Path, tmp_path:
         assert shipped.read_bytes() == (ROOT / catalogue).read_bytes()
         with shipped.open("rb") as file:
             gettext.GNUTranslations(file)  # a valid catalogue, or this raises
+
+
+def test_readme_links_work_on_the_package_index() -> None:
+    """PyPI shows README.md without the repository around it: every link is absolute (or
+    an anchor of the README itself), and those into this repository name files that exist."""
+    source = PYPROJECT["project"]["urls"]["Source"]
+    raw = source.replace("https://github.com/", "https://raw.githubusercontent.com/") + "/main/"
+    targets = re.findall(r"\]\(([^)\s]+)\)", README.read_text())
+    assert targets
+    relative = [t for t in targets if not t.startswith(("https://", "#"))]
+    assert relative == [], "write them as absolute URLs"
+    for target in targets:
+        path = target.split("#", 1)[0]
+        for prefix in (f"{source}/blob/main/", f"{source}/tree/main/", raw):
+            if path.startswith(prefix):
+                assert (ROOT / path.removeprefix(prefix)).exists(), target
