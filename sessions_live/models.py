@@ -22,9 +22,10 @@ class EndReason(models.TextChoices):
 class LiveSession(models.Model):
     """A signed-in session as sessions-live sees it.
 
-    ``key_hash`` is a keyed hash of the Django session key (the key is a bearer credential
-    and is never stored); ``id`` is the opaque identifier used in group names and the
-    dashboard. Times are UTC; the timing rules use them as epoch seconds.
+    ``key_hash`` is a SHA-256 digest of the Django session key (the key is a bearer credential
+    and is never stored here; the digest does not depend on SECRET_KEY, so a rotation keeps
+    the record); ``id`` is the opaque identifier used in group names and the dashboard.
+    Times are UTC; the timing rules use them as epoch seconds.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -9,13 +9,15 @@ synchronous; async code calls them through ``database_sync_to_async``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, Value
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
 from django.utils.crypto import salted_hmac
@@ -25,7 +27,9 @@ from .conf import get_settings
 from .models import EndReason, LiveProcess, LiveSession, LiveTab
 from .user_timeouts import timeouts_of
 
+#: The salt of the HMAC that earlier versions keyed records by (still found, then re-keyed).
 _HASH_SALT = "sessions_live.session_key"
+_DIGEST_PREFIX = b"sessions_live.session_key:"
 USER_AGENT_MAX = 512
 
 
@@ -38,19 +42,52 @@ def to_epoch(moment: dt.datetime) -> float:
 
 
 def key_hash(session_key: str) -> str:
-    """A keyed hash of a session key: stable per SECRET_KEY, useless to an attacker."""
-    return salted_hmac(_HASH_SALT, session_key, algorithm="sha256").hexdigest()
+    """The digest a record is keyed by: SHA-256 of the session key, namespaced.
+
+    A Django session key is 32 random characters of [a-z0-9] (about 165 bits), so its digest
+    can be neither reversed nor guessed; unlike an HMAC it does not change when SECRET_KEY is
+    rotated, so records outlive a rotation (Django itself stores the raw key).
+    """
+    return hashlib.sha256(_DIGEST_PREFIX + session_key.encode()).hexdigest()
+
+
+def earlier_hashes(session_key: str) -> list[str]:
+    """The hashes earlier versions keyed records by: an HMAC with SECRET_KEY, or with one of
+    SECRET_KEY_FALLBACKS if the key was rotated since."""
+    return [
+        salted_hmac(_HASH_SALT, session_key, secret=secret, algorithm="sha256").hexdigest()
+        for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
+    ]
+
+
+def key_hashes(session_key: str) -> list[str]:
+    """Every hash a record of ``session_key`` may be keyed by, the current digest first."""
+    return [key_hash(session_key), *earlier_hashes(session_key)]
+
+
+def _of_key(session_key: str) -> QuerySet[LiveSession]:
+    """The one lookup by session key (one query, whichever scheme keyed the record)."""
+    return LiveSession.objects.filter(key_hash__in=key_hashes(session_key))
+
+
+def _keyed_now(live: LiveSession | None, session_key: str) -> LiveSession | None:
+    """``live``, re-keyed to the current digest if an earlier version keyed it."""
+    digest = key_hash(session_key)
+    if live is not None and live.key_hash != digest:
+        LiveSession.objects.filter(pk=live.pk, key_hash=live.key_hash).update(key_hash=digest)
+        live.key_hash = digest
+    return live
 
 
 def find(session_key: str) -> LiveSession | None:
-    return LiveSession.objects.select_related("user").filter(key_hash=key_hash(session_key)).first()
+    return _keyed_now(_of_key(session_key).select_related("user").first(), session_key)
 
 
 def find_of(session_key: str, user: AbstractBaseUser) -> LiveSession | None:
     """The record of ``user``'s session ``session_key``, holding ``user`` itself (a socket
     has its user loaded already: one copy a tab instead of two); None if it is someone
     else's or unknown."""
-    live = LiveSession.objects.filter(key_hash=key_hash(session_key), user_id=user.pk).first()
+    live = _keyed_now(_of_key(session_key).filter(user_id=user.pk).first(), session_key)
     if live is not None:
         live.user = cast(Any, user)  # AUTH_USER_MODEL, which the stubs take for auth.User
     return live
@@ -71,6 +108,9 @@ def start(
 ) -> tuple[LiveSession, bool]:
     """The record of a signed-in session, created at its first sight (idempotent), and
     whether this call created it; ``timeouts``: its own (``user_timeouts.fields_for``)."""
+    found = find(session_key)  # a record an earlier version keyed is taken over
+    if found is not None:
+        return found, False
     moment = to_datetime(now)
     return LiveSession.objects.select_related("user").get_or_create(
         key_hash=key_hash(session_key),
@@ -87,10 +127,13 @@ def start(
 
 
 def rekey(old_session_key: str, new_session_key: str) -> bool:
-    """Follow a session whose key was cycled (e.g. a password change), keeping its clock."""
-    updated = LiveSession.objects.filter(
-        key_hash=key_hash(old_session_key), ended__isnull=True
-    ).update(key_hash=key_hash(new_session_key))
+    """Follow a session whose key was cycled (a password change, or Django verifying it with
+    one of SECRET_KEY_FALLBACKS), keeping its clock; False if it has no live record."""
+    updated = (
+        _of_key(old_session_key)
+        .filter(ended__isnull=True)
+        .update(key_hash=key_hash(new_session_key))
+    )
     return updated == 1
 
 
