@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +52,9 @@ class DashboardConsumer(GuardedConsumer):
         self.clock = clock
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
+        #: The record of this dashboard's own session, once found: followed by its id, as
+        #: the session's key may be cycled meanwhile (by HTTP, after a SECRET_KEY rotation).
+        self.own_id: uuid.UUID | None = None
 
     async def connect(self) -> None:
         if not await self.accept_from_site():
@@ -97,15 +101,19 @@ class DashboardConsumer(GuardedConsumer):
     def access(self) -> tuple[int | None, Any]:
         """(None, the user freshly loaded) while this dashboard may go on, else (close code,
         None): its own session must still be live, and its user still allowed."""
-        session = self.scope.get("session")
-        key = session.session_key if session is not None else None
-        live = store.find(key) if key else None
+        if self.own_id is not None:
+            live = store.get(self.own_id)
+        else:
+            session = self.scope.get("session")
+            key = session.session_key if session is not None else None
+            live = store.find(key) if key else None
         if (
             live is None
             or live.ended is not None
             or store.status(live, self.clock()).state is policy.State.EXPIRED
         ):
             return CLOSE_NOT_AUTHENTICATED, None
+        self.own_id = live.pk
         user = get_user_model().objects.filter(pk=live.user_id).first()
         if user is None or not dashboard.can_view(user):
             return CLOSE_FORBIDDEN, None

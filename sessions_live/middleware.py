@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -124,10 +125,13 @@ class SessionsLiveMiddleware:
     def enforce(self, request: HttpRequest) -> HttpResponse | None:
         """Refuse the request if its session is over; remember its record otherwise."""
         request.sessions_live = None  # type: ignore[attr-defined]
-        if not request.user.is_authenticated or not request.session.session_key:
+        if not request.user.is_authenticated:
+            return None
+        key = request.session.session_key  # read after the user: Django may have cycled it
+        if not key:
             return None
         now = self.clock()
-        live = store.find(request.session.session_key)
+        live = self.find(request, key)
         if live is None:
             if SESSION_MARKER in request.session:
                 return self.refuse(request, ENDED_UNKNOWN, signal=False)
@@ -140,6 +144,18 @@ class SessionsLiveMiddleware:
         request.sessions_live = live  # type: ignore[attr-defined]
         request.sessions_live_at = now  # type: ignore[attr-defined]
         return None
+
+    def find(self, request: HttpRequest, key: str) -> LiveSession | None:
+        """The record of the request's session. When authenticating it cycled the key
+        (Django verified the session with one of SECRET_KEY_FALLBACKS), the record follows
+        from the cookie's key, whichever middleware first evaluated ``request.user``."""
+        live = store.find(key)
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if live is not None or not cookie or cookie == key:
+            return live
+        if store.rekey(cookie, key):
+            return store.find(key)
+        return store.find(cookie)  # ended already: refused with its reason
 
     def refuse(self, request: HttpRequest, reason: str, *, signal: bool) -> HttpResponse | None:
         """Log the request out (``user_logged_out`` only if this request ended the session)."""
