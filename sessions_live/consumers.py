@@ -19,7 +19,7 @@ from django.conf import settings
 
 from . import lifecycle, outages, policy, push, signals, store
 from .conf import get_settings
-from .models import EndReason
+from .models import EndReason, LiveSession
 from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
@@ -83,18 +83,29 @@ class SessionConsumer(DeadlineKeeper):
     async def refuse_signed_out(self) -> None:
         """Close with 4401; first say why, if the cookie names a session that ended (its
         Django session is deleted by then, so the tab that asks again after a lost
-        ``expired`` push learns the reason here)."""
+        ``expired`` push learns the reason here), or one Django can no longer read (signed
+        with a secret no longer configured): that one ends here, ``invalidated``."""
         cookie = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
         try:
-            live = await database_sync_to_async(store.find)(cookie) if cookie else None
+            live, unreadable = await database_sync_to_async(self.signed_out_record)(cookie)
         except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()
-            live = None
+            live, unreadable = None, False
         if live is not None and live.ended is not None:
             self.live = live
             await self.finish(live.end_reason or EndReason.TERMINATED)
+        elif live is not None and unreadable:
+            self.live, self.session_key = live, cookie
+            await self.end(EndReason.INVALIDATED)
         else:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
+
+    def signed_out_record(self, cookie: str | None) -> tuple[LiveSession | None, bool]:
+        """The cookie's record, and whether its Django session exists but holds no data."""
+        if not cookie:
+            return None, False
+        session = self.scope.get("session")
+        return store.find(cookie), session is not None and lifecycle.unreadable(session, cookie)
 
     async def open(self, user: Any, key: str) -> None:
         # channels' lazy scope["user"] is loaded by now (is_authenticated was asked).

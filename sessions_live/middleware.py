@@ -126,7 +126,7 @@ class SessionsLiveMiddleware:
         """Refuse the request if its session is over; remember its record otherwise."""
         request.sessions_live = None  # type: ignore[attr-defined]
         if not request.user.is_authenticated:
-            return None
+            return self.refuse_unreadable(request)
         key = request.session.session_key  # read after the user: Django may have cycled it
         if not key:
             return None
@@ -156,6 +156,24 @@ class SessionsLiveMiddleware:
         if store.rekey(cookie, key):
             return store.find(key)
         return store.find(cookie)  # ended already: refused with its reason
+
+    def refuse_unreadable(self, request: HttpRequest) -> HttpResponse | None:
+        """An anonymous request whose cookie names a Django session that holds no data any
+        more (signed with a secret no longer configured): end its record if it is still live
+        (``invalidated``), and refuse the request like an expired one. A query only for a
+        cookie with an empty session; a visitor whose session has data costs none."""
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not lifecycle.unreadable(request.session, cookie):
+            return None
+        assert cookie is not None
+        live = store.find(cookie)
+        if live is None:
+            return None
+        if live.ended is not None:
+            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False)
+        reason = EndReason.INVALIDATED
+        lifecycle.end_session(live, reason, now=self.clock(), request=request)
+        return self.refuse(request, reason, signal=False)
 
     def refuse(self, request: HttpRequest, reason: str, *, signal: bool) -> HttpResponse | None:
         """Log the request out (``user_logged_out`` only if this request ended the session)."""

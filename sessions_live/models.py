@@ -17,6 +17,9 @@ class EndReason(models.TextChoices):
     LOGOUT = "logout", _("signed out")
     CLOSED = "closed", _("all tabs closed")
     REPLACED = "replaced", _("replaced by a newer sign-in")
+    #: Django could no longer read the session: its data was signed with a secret that is in
+    #: neither SECRET_KEY nor SECRET_KEY_FALLBACKS any more.
+    INVALIDATED = "invalidated", _("could no longer be verified")
 
 
 class LiveSession(models.Model):
