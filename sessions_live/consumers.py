@@ -19,6 +19,7 @@ from django.conf import settings
 
 from . import lifecycle, outages, policy, push, signals, store
 from .conf import get_settings
+from .middleware import SESSION_MARKER
 from .models import EndReason, LiveSession
 from .presence import presence
 from .protocol import (
@@ -100,6 +101,19 @@ class SessionConsumer(DeadlineKeeper):
         else:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
+    def own_record(self, key: str, user: Any) -> LiveSession | None:
+        """The record of the tab's session, by its key, or else by the marker in its session:
+        a page request may have cycled the key (after a rotation) and moved the record on
+        since this socket's session was read. The record is not moved: HTTP keys it."""
+        live = store.find_of(key, user)
+        session = self.scope.get("session")
+        marker = session.get(SESSION_MARKER) if live is None and session is not None else None
+        if marker:
+            live = store.find_marked(marker, user.pk)
+            if live is not None:
+                live.user = user
+        return live
+
     def signed_out_record(self, cookie: str | None) -> tuple[LiveSession | None, bool]:
         """The cookie's record, and whether its Django session exists but holds no data."""
         if not cookie:
@@ -109,7 +123,7 @@ class SessionConsumer(DeadlineKeeper):
 
     async def open(self, user: Any, key: str) -> None:
         # channels' lazy scope["user"] is loaded by now (is_authenticated was asked).
-        live = await database_sync_to_async(store.find_of)(key, getattr(user, "_wrapped", user))
+        live = await database_sync_to_async(self.own_record)(key, getattr(user, "_wrapped", user))
         outages.database.recovered()
         if live is None:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)

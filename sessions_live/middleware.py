@@ -150,12 +150,28 @@ class SessionsLiveMiddleware:
         (Django verified the session with one of SECRET_KEY_FALLBACKS), the record follows
         from the cookie's key, whichever middleware first evaluated ``request.user``."""
         live = store.find(key)
-        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
-        if live is not None or not cookie or cookie == key:
+        if live is not None:
             return live
-        if store.rekey(cookie, key):
-            return store.find(key)
-        return store.find(cookie)  # ended already: refused with its reason
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if cookie and cookie != key:
+            if store.rekey(cookie, key):
+                return store.find(key)
+            live = store.find(cookie)
+            if live is not None:
+                return live  # ended already: refused with its reason
+        return self.find_marked(request, key)
+
+    def find_marked(self, request: HttpRequest, key: str) -> LiveSession | None:
+        """The record the session's marker names, when no key leads to it any more: two
+        requests that carried one cookie at once were each given a new key by Django (after a
+        rotation), and the record followed the other one. It is keyed by this request's key
+        from now on; should the browser keep the other cookie, its next request takes the
+        record back the same way. (A query only for a session whose record was not found.)"""
+        marker = request.session.get(SESSION_MARKER)
+        live = store.find_marked(marker, request.user.pk) if marker else None
+        if live is not None and live.ended is None:
+            store.move(live.pk, key)
+        return live
 
     def refuse_unreadable(self, request: HttpRequest) -> HttpResponse | None:
         """An anonymous request whose cookie names a Django session that holds no data any

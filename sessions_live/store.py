@@ -97,6 +97,27 @@ def get(live_id: uuid.UUID) -> LiveSession | None:
     return LiveSession.objects.select_related("user").filter(pk=live_id).first()
 
 
+def find_marked(marker: object, user_id: object) -> LiveSession | None:
+    """The record a session's marker names (the record's id, written into the Django session
+    when the record started), if it is ``user_id``'s: how a session is found when its key no
+    longer leads to its record. Only a session copied from the record's own (by Django's
+    ``cycle_key``) holds that marker: the session data is the server's."""
+    try:
+        live_id = uuid.UUID(str(marker))
+    except ValueError:
+        return None
+    live = get(live_id)
+    return live if live is not None and live.user_id == user_id else None
+
+
+def move(live_id: uuid.UUID, session_key: str) -> bool:
+    """Key the live record ``live_id`` by ``session_key`` from now on; False if it is over."""
+    updated = LiveSession.objects.filter(pk=live_id, ended__isnull=True).update(
+        key_hash=key_hash(session_key)
+    )
+    return updated == 1
+
+
 def start(
     session_key: str,
     user: AbstractBaseUser,
