@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -30,30 +29,13 @@ from .protocol import (
     FrameError,
     parse_client_frame,
 )
-from .socket_auth import SCOPE_MARK
+from .socket_auth import warn_of_channels_auth
 from .sweep import sweeper
 from .tab_deadlines import DeadlineKeeper, leased_until_of
 from .throttle import ActivityThrottle
 from .user_timeouts import timeouts_of
 
 logger = logging.getLogger(__name__)
-
-_warned_of_channels_auth = False
-
-
-def warn_of_channels_auth(scope: Mapping[str, object]) -> None:
-    """Log once per process that a tab came through another auth stack than ours while
-    SECRET_KEY_FALLBACKS is set: channels' own signs out every session a fallback verifies."""
-    global _warned_of_channels_auth
-    if _warned_of_channels_auth or not settings.SECRET_KEY_FALLBACKS or scope.get(SCOPE_MARK):
-        return
-    _warned_of_channels_auth = True
-    logger.warning(
-        "sessions_live: SECRET_KEY_FALLBACKS is set, but the tab socket is not routed through "
-        "sessions_live.routing.AuthMiddlewareStack: channels' AuthMiddlewareStack flushes "
-        "(signs out) every session signed with a fallback key. Use "
-        "sessions_live.routing.AuthMiddlewareStack in your asgi.py instead."
-    )
 
 
 class SessionConsumer(DeadlineKeeper):

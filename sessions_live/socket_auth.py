@@ -10,6 +10,8 @@ the session: a socket cannot set a cookie, and the next HTTP request cycles it a
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -31,6 +33,24 @@ from django.utils.crypto import constant_time_compare
 #: Set in the scope by :class:`AuthMiddleware`: the tab consumer warns when a deployment with
 #: SECRET_KEY_FALLBACKS routes it through another stack (channels' flushes sessions).
 SCOPE_MARK = "sessions_live_auth"
+
+logger = logging.getLogger(__name__)
+_warned_of_channels_auth = False
+
+
+def warn_of_channels_auth(scope: Mapping[str, object]) -> None:
+    """Log once per process that a tab came through another auth stack than ours while
+    SECRET_KEY_FALLBACKS is set: channels' own signs out every session a fallback verifies."""
+    global _warned_of_channels_auth
+    if _warned_of_channels_auth or not settings.SECRET_KEY_FALLBACKS or scope.get(SCOPE_MARK):
+        return
+    _warned_of_channels_auth = True
+    logger.warning(
+        "sessions_live: SECRET_KEY_FALLBACKS is set, but the tab socket is not routed through "
+        "sessions_live.routing.AuthMiddlewareStack: channels' AuthMiddlewareStack flushes "
+        "(signs out) every session signed with a fallback key. Use "
+        "sessions_live.routing.AuthMiddlewareStack in your asgi.py instead."
+    )
 
 
 def verified(user: Any, session_hash: str | None) -> bool:

@@ -9,27 +9,23 @@ synchronous; async code calls them through ``database_sync_to_async``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import uuid
 from collections.abc import Mapping
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
-from django.utils.crypto import salted_hmac
 
 from . import deadlines, policy
 from .conf import get_settings
 from .models import EndReason, LiveProcess, LiveSession, LiveTab
+from .session_keys import key_hash as key_hash
+from .session_keys import key_hashes as key_hashes
 from .user_timeouts import timeouts_of
 
-#: The salt of the HMAC that earlier versions keyed records by (still found, then re-keyed).
-_HASH_SALT = "sessions_live.session_key"
-_DIGEST_PREFIX = b"sessions_live.session_key:"
 USER_AGENT_MAX = 512
 
 
@@ -39,30 +35,6 @@ def to_datetime(epoch: float) -> dt.datetime:
 
 def to_epoch(moment: dt.datetime) -> float:
     return moment.timestamp()
-
-
-def key_hash(session_key: str) -> str:
-    """The digest a record is keyed by: SHA-256 of the session key, namespaced.
-
-    A Django session key is 32 random characters of [a-z0-9] (about 165 bits), so its digest
-    can be neither reversed nor guessed; unlike an HMAC it does not change when SECRET_KEY is
-    rotated, so records outlive a rotation (Django itself stores the raw key).
-    """
-    return hashlib.sha256(_DIGEST_PREFIX + session_key.encode()).hexdigest()
-
-
-def earlier_hashes(session_key: str) -> list[str]:
-    """The hashes earlier versions keyed records by: an HMAC with SECRET_KEY, or with one of
-    SECRET_KEY_FALLBACKS if the key was rotated since."""
-    return [
-        salted_hmac(_HASH_SALT, session_key, secret=secret, algorithm="sha256").hexdigest()
-        for secret in (settings.SECRET_KEY, *settings.SECRET_KEY_FALLBACKS)
-    ]
-
-
-def key_hashes(session_key: str) -> list[str]:
-    """Every hash a record of ``session_key`` may be keyed by, the current digest first."""
-    return [key_hash(session_key), *earlier_hashes(session_key)]
 
 
 def _of_key(session_key: str) -> QuerySet[LiveSession]:

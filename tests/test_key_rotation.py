@@ -22,7 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client
 from django.utils.crypto import salted_hmac
 
-from sessions_live import consumers, dashboard, signals, store
+from sessions_live import dashboard, signals, socket_auth, store
 from sessions_live.client_config import signed_out_message
 from sessions_live.middleware import SESSION_MARKER
 from sessions_live.models import LiveSession
@@ -200,7 +200,7 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
     """A canary for why sessions_live.routing.AuthMiddlewareStack exists: channels' get_user
     tries no fallback and flushes the session. The day it stops, this fails: then our stack
     may become a plain re-export of channels' own."""
-    monkeypatch.setattr(consumers, "_warned_of_channels_auth", False)
+    monkeypatch.setattr(socket_auth, "_warned_of_channels_auth", False)
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
     rotate()
