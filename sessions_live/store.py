@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
@@ -101,22 +101,28 @@ def start(
 ) -> tuple[LiveSession, bool]:
     """The record of a signed-in session, created at its first sight (idempotent), and
     whether this call created it; ``timeouts``: its own (``user_timeouts.fields_for``)."""
-    found = find(session_key)  # a record an earlier version keyed is taken over
+    found = find(session_key)  # by any scheme: a record an earlier version keyed is kept
     if found is not None:
         return found, False
     moment = to_datetime(now)
-    return LiveSession.objects.select_related("user").get_or_create(
-        key_hash=key_hash(session_key),
-        defaults={
-            "user_id": user.pk,
-            "ip": ip,
-            "user_agent": user_agent[:USER_AGENT_MAX],
-            "started": moment,
-            "last_activity": moment,
-            "changed": moment,
-            **(timeouts or {}),
-        },
-    )
+    try:
+        with transaction.atomic():  # as get_or_create does: a racing start may win
+            created = LiveSession.objects.create(
+                key_hash=key_hash(session_key),
+                user_id=user.pk,
+                ip=ip,
+                user_agent=user_agent[:USER_AGENT_MAX],
+                started=moment,
+                last_activity=moment,
+                changed=moment,
+                **(timeouts or {}),
+            )
+    except IntegrityError:
+        raced = find(session_key)
+        if raced is None:
+            raise
+        return raced, False
+    return created, True
 
 
 def rekey(old_session_key: str, new_session_key: str) -> bool:
