@@ -22,6 +22,7 @@ from . import dashboard, lifecycle, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
 from .guarded import GuardedConsumer
+from .middleware import SESSION_MARKER
 from .models import EndReason
 from .protocol import (
     CLOSE_FORBIDDEN,
@@ -52,8 +53,8 @@ class DashboardConsumer(GuardedConsumer):
         self.clock = clock
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
-        #: The record of this dashboard's own session, once found: followed by its id, as
-        #: the session's key may be cycled meanwhile (by HTTP, after a SECRET_KEY rotation).
+        #: The record of this dashboard's own session, found at connect and then followed by
+        #: its id: the session's key may be cycled meanwhile (by HTTP, after a rotation).
         self.own_id: uuid.UUID | None = None
 
     async def connect(self) -> None:
@@ -68,6 +69,7 @@ class DashboardConsumer(GuardedConsumer):
             await self.refuse(FrameError(ERROR_FORBIDDEN, "Not allowed.", CLOSE_FORBIDDEN))
             return
         sweeper.ensure_started()
+        self.own_id = await database_sync_to_async(self.own_record_id)()
         now = self.clock()
         rows = await database_sync_to_async(dashboard.snapshot)(now)
         self.rows = {row["id"]: row for row in rows}
@@ -98,22 +100,28 @@ class DashboardConsumer(GuardedConsumer):
         if self.follower is not None:
             self.follower.cancel()
 
+    def own_record_id(self) -> uuid.UUID | None:
+        """The id of this dashboard's own session's record: by the session's key, or by the
+        marker in the session if a page request cycled the key since it was read."""
+        session = self.scope.get("session")
+        key = session.session_key if session is not None else None
+        live = store.find(key) if key else None
+        marker = session.get(SESSION_MARKER) if live is None and session is not None else None
+        user = self.scope.get("user")
+        if marker and user is not None:
+            live = store.find_marked(marker, user.pk)
+        return live.pk if live is not None else None
+
     def access(self) -> tuple[int | None, Any]:
         """(None, the user freshly loaded) while this dashboard may go on, else (close code,
         None): its own session must still be live, and its user still allowed."""
-        if self.own_id is not None:
-            live = store.get(self.own_id)
-        else:
-            session = self.scope.get("session")
-            key = session.session_key if session is not None else None
-            live = store.find(key) if key else None
+        live = store.get(self.own_id) if self.own_id is not None else None
         if (
             live is None
             or live.ended is not None
             or store.status(live, self.clock()).state is policy.State.EXPIRED
         ):
             return CLOSE_NOT_AUTHENTICATED, None
-        self.own_id = live.pk
         user = get_user_model().objects.filter(pk=live.user_id).first()
         if user is None or not dashboard.can_view(user):
             return CLOSE_FORBIDDEN, None

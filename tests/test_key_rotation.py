@@ -30,7 +30,7 @@ from sessions_live.routing import websocket_urlpatterns
 
 from .helpers import age, live_of
 from .servers import manage, run_demo
-from .sockets import TAB, close_all, closed_with, connect, frame
+from .sockets import BOARD, TAB, close_all, closed_with, connect, frame
 from .web import Browser, close_code, next_frame
 
 OLD_KEY = "tests-only-not-secret"  # tests/settings.py
@@ -187,6 +187,27 @@ async def test_a_rotated_key_keeps_tabs_signed_in_and_the_session_unflushed(
     after = await LiveSession.objects.aget()
     assert (after.pk, after.started, after.ended) == (before.pk, before.started, None)
     assert "SECRET_KEY_FALLBACKS" not in caplog.text  # routed through our stack: no warning
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+async def test_a_dashboard_stays_open_when_a_page_cycles_its_sessions_key(
+    astaff: Callable[..., Any],
+    asigned_in: Callable[..., Any],
+    rotate: Callable[..., None],
+    timeouts: Callable[..., None],
+) -> None:
+    timeouts(DASHBOARD_INTERVAL=0.2)
+    boss = await astaff("boss", "view_livesession")
+    rotate()
+    board = await connect(boss, BOARD)
+    assert (await frame(board))["type"] == "snapshot"
+    assert (await sync_to_async(boss.get)("/poll/")).status_code == 200  # cycles the key
+    await asigned_in("bob")  # something for the dashboard to show
+    while True:  # it keeps following (a closed socket fails here, not a frame)
+        changes = await frame(board, timeout=10)
+        if any(row["user"]["username"] == "bob" for row in changes.get("sessions", [])):
+            break
 
 
 @pytest.mark.django_db(transaction=True)
