@@ -9,12 +9,11 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (after Django is set up)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (after Django is set up)
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from project.gc_tuning import tune_garbage_collector  # noqa: E402
-from sessions_live.routing import websocket_urlpatterns  # noqa: E402
+from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

@@ -37,6 +37,13 @@ def _demo_secret_key() -> str:
 
 
 SECRET_KEY = _demo_secret_key()
+# Keys retired by a rotation, still accepted for what they signed (comma-separated, newest
+# first): see docs/deploying.md, "Rotating SECRET_KEY".
+SECRET_KEY_FALLBACKS = [
+    key.strip()
+    for key in os.environ.get("DJANGO_SECRET_KEY_FALLBACKS", "").split(",")
+    if key.strip()
+]
 DEBUG = _env_bool("DJANGO_DEBUG", True)
 ALLOWED_HOSTS = [
     host.strip()

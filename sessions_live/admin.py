@@ -131,6 +131,7 @@ def dashboard_strings() -> dict[str, Any]:
             "logout": _("signed out"),
             "closed": _("all tabs closed"),
             "replaced": _("replaced by a newer sign-in"),
+            "invalidated": _("could no longer be verified"),
         },
         "endedBy": _("by %(user)s"),
         "end": _("End session"),

@@ -45,6 +45,10 @@ def signed_out_message(reason: str) -> str:
             "You were signed out because your account signed in elsewhere, beyond the number "
             "of sessions it may hold at once."
         ),
+        "invalidated": gettext(
+            "You were signed out because your session could no longer be verified. "
+            "Please sign in again."
+        ),
         "ended": gettext("Your session has ended. Please sign in again."),
     }
     return messages.get(reason, "")

@@ -18,7 +18,8 @@ from django.conf import settings
 
 from . import lifecycle, outages, policy, push, signals, store
 from .conf import get_settings
-from .models import EndReason
+from .middleware import SESSION_MARKER
+from .models import EndReason, LiveSession
 from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
@@ -28,6 +29,7 @@ from .protocol import (
     FrameError,
     parse_client_frame,
 )
+from .socket_auth import warn_of_channels_auth
 from .sweep import sweeper
 from .tab_deadlines import DeadlineKeeper, leased_until_of
 from .throttle import ActivityThrottle
@@ -45,6 +47,7 @@ class SessionConsumer(DeadlineKeeper):
     async def connect(self) -> None:
         if not await self.accept_from_site():
             return
+        warn_of_channels_auth(self.scope)
         user = self.scope.get("user")
         session = self.scope.get("session")
         key = session.session_key if session is not None else None
@@ -63,22 +66,46 @@ class SessionConsumer(DeadlineKeeper):
     async def refuse_signed_out(self) -> None:
         """Close with 4401; first say why, if the cookie names a session that ended (its
         Django session is deleted by then, so the tab that asks again after a lost
-        ``expired`` push learns the reason here)."""
+        ``expired`` push learns the reason here), or one Django can no longer read (signed
+        with a secret no longer configured): that one ends here, ``invalidated``."""
         cookie = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
         try:
-            live = await database_sync_to_async(store.find)(cookie) if cookie else None
+            live, unreadable = await database_sync_to_async(self.signed_out_record)(cookie)
         except outages.DATABASE_UNAVAILABLE:
             outages.database.failed()
-            live = None
+            live, unreadable = None, False
         if live is not None and live.ended is not None:
             self.live = live
             await self.finish(live.end_reason or EndReason.TERMINATED)
+        elif live is not None and unreadable:
+            self.live, self.session_key = live, cookie
+            await self.end(EndReason.INVALIDATED)
         else:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
+    def own_record(self, key: str, user: Any) -> LiveSession | None:
+        """The record of the tab's session, by its key, or else by the marker in its session:
+        a page request may have cycled the key (after a rotation) and moved the record on
+        since this socket's session was read. The record is not moved: HTTP keys it."""
+        live = store.find_of(key, user)
+        session = self.scope.get("session")
+        marker = session.get(SESSION_MARKER) if live is None and session is not None else None
+        if marker:
+            live = store.find_marked(marker, user.pk)
+            if live is not None:
+                live.user = user
+        return live
+
+    def signed_out_record(self, cookie: str | None) -> tuple[LiveSession | None, bool]:
+        """The cookie's record, and whether its Django session exists but holds no data."""
+        if not cookie:
+            return None, False
+        session = self.scope.get("session")
+        return store.find(cookie), session is not None and lifecycle.unreadable(session, cookie)
+
     async def open(self, user: Any, key: str) -> None:
         # channels' lazy scope["user"] is loaded by now (is_authenticated was asked).
-        live = await database_sync_to_async(store.find_of)(key, getattr(user, "_wrapped", user))
+        live = await database_sync_to_async(self.own_record)(key, getattr(user, "_wrapped", user))
         outages.database.recovered()
         if live is None:
             await self.close(code=CLOSE_NOT_AUTHENTICATED)

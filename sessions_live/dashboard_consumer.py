@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +22,7 @@ from . import dashboard, lifecycle, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
 from .guarded import GuardedConsumer
+from .middleware import SESSION_MARKER
 from .models import EndReason
 from .protocol import (
     CLOSE_FORBIDDEN,
@@ -51,6 +53,9 @@ class DashboardConsumer(GuardedConsumer):
         self.clock = clock
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
+        #: The record of this dashboard's own session, found at connect and then followed by
+        #: its id: the session's key may be cycled meanwhile (by HTTP, after a rotation).
+        self.own_id: uuid.UUID | None = None
 
     async def connect(self) -> None:
         if not await self.accept_from_site():
@@ -64,6 +69,7 @@ class DashboardConsumer(GuardedConsumer):
             await self.refuse(FrameError(ERROR_FORBIDDEN, "Not allowed.", CLOSE_FORBIDDEN))
             return
         sweeper.ensure_started()
+        self.own_id = await database_sync_to_async(self.own_record_id)()
         now = self.clock()
         rows = await database_sync_to_async(dashboard.snapshot)(now)
         self.rows = {row["id"]: row for row in rows}
@@ -94,12 +100,22 @@ class DashboardConsumer(GuardedConsumer):
         if self.follower is not None:
             self.follower.cancel()
 
-    def access(self) -> tuple[int | None, Any]:
-        """(None, the user freshly loaded) while this dashboard may go on, else (close code,
-        None): its own session must still be live, and its user still allowed."""
+    def own_record_id(self) -> uuid.UUID | None:
+        """The id of this dashboard's own session's record: by the session's key, or by the
+        marker in the session if a page request cycled the key since it was read."""
         session = self.scope.get("session")
         key = session.session_key if session is not None else None
         live = store.find(key) if key else None
+        marker = session.get(SESSION_MARKER) if live is None and session is not None else None
+        user = self.scope.get("user")
+        if marker and user is not None:
+            live = store.find_marked(marker, user.pk)
+        return live.pk if live is not None else None
+
+    def access(self) -> tuple[int | None, Any]:
+        """(None, the user freshly loaded) while this dashboard may go on, else (close code,
+        None): its own session must still be live, and its user still allowed."""
+        live = store.get(self.own_id) if self.own_id is not None else None
         if (
             live is None
             or live.ended is not None

@@ -11,6 +11,7 @@ from importlib import import_module
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
 from . import policy, push, signals, store, user_timeouts
@@ -23,6 +24,19 @@ logger = logging.getLogger(__name__)
 def delete_django_session(session_key: str) -> None:
     engine = import_module(settings.SESSION_ENGINE)
     engine.SessionStore(session_key).delete()
+
+
+def unreadable(session: SessionBase, cookie_key: str | None) -> bool:
+    """Whether the cookie names a Django session that still exists but holds no data: what
+    Django makes of one whose data was signed with a secret no longer in SECRET_KEY or
+    SECRET_KEY_FALLBACKS (it logs it, keeps the key, and gives an empty session).
+
+    A missing row is not one: Django then forgets the key, and it may be a key cycle in
+    flight (the old row is deleted a moment before the record follows the new key).
+    """
+    if not cookie_key or session.keys():  # loads the session, if not loaded yet
+        return False
+    return session.session_key == cookie_key
 
 
 def end_session(

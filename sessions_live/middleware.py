@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
@@ -131,10 +132,13 @@ class SessionsLiveMiddleware:
     def enforce(self, request: HttpRequest) -> HttpResponse | None:
         """Refuse the request if its session is over; remember its record otherwise."""
         request.sessions_live = None  # type: ignore[attr-defined]
-        if not request.user.is_authenticated or not request.session.session_key:
+        if not request.user.is_authenticated:
+            return self.refuse_unreadable(request)
+        key = request.session.session_key  # read after the user: Django may have cycled it
+        if not key:
             return None
         now = self.clock()
-        live = store.find(request.session.session_key)
+        live = self.find(request, key)
         if live is None:
             if SESSION_MARKER in request.session:
                 return self.refuse(request, ENDED_UNKNOWN, signal=False)
@@ -147,6 +151,52 @@ class SessionsLiveMiddleware:
         request.sessions_live = live  # type: ignore[attr-defined]
         request.sessions_live_at = now  # type: ignore[attr-defined]
         return None
+
+    def find(self, request: HttpRequest, key: str) -> LiveSession | None:
+        """The record of the request's session. When authenticating it cycled the key
+        (Django verified the session with one of SECRET_KEY_FALLBACKS), the record follows
+        from the cookie's key, whichever middleware first evaluated ``request.user``."""
+        live = store.find(key)
+        if live is not None:
+            return live
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if cookie and cookie != key:
+            if store.rekey(cookie, key):
+                return store.find(key)
+            live = store.find(cookie)
+            if live is not None:
+                return live  # ended already: refused with its reason
+        return self.find_marked(request, key)
+
+    def find_marked(self, request: HttpRequest, key: str) -> LiveSession | None:
+        """The record the session's marker names, when no key leads to it any more: two
+        requests that carried one cookie at once were each given a new key by Django (after a
+        rotation), and the record followed the other one. It is keyed by this request's key
+        from now on; should the browser keep the other cookie, its next request takes the
+        record back the same way. (A query only for a session whose record was not found.)"""
+        marker = request.session.get(SESSION_MARKER)
+        live = store.find_marked(marker, request.user.pk) if marker else None
+        if live is not None and live.ended is None:
+            store.move(live.pk, key)
+        return live
+
+    def refuse_unreadable(self, request: HttpRequest) -> HttpResponse | None:
+        """An anonymous request whose cookie names a Django session that holds no data any
+        more (signed with a secret no longer configured): end its record if it is still live
+        (``invalidated``), and refuse the request like an expired one. A query only for a
+        cookie with an empty session; a visitor whose session has data costs none."""
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if not lifecycle.unreadable(request.session, cookie):
+            return None
+        assert cookie is not None
+        live = store.find(cookie)
+        if live is None:
+            return None
+        if live.ended is not None:
+            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False)
+        reason = EndReason.INVALIDATED
+        lifecycle.end_session(live, reason, now=self.clock(), request=request)
+        return self.refuse(request, reason, signal=False)
 
     def refuse(self, request: HttpRequest, reason: str, *, signal: bool) -> HttpResponse | None:
         """Log the request out (``user_logged_out`` only if this request ended the session)."""

@@ -17,14 +17,18 @@ class EndReason(models.TextChoices):
     LOGOUT = "logout", _("signed out")
     CLOSED = "closed", _("all tabs closed")
     REPLACED = "replaced", _("replaced by a newer sign-in")
+    #: Django could no longer read the session: its data was signed with a secret that is in
+    #: neither SECRET_KEY nor SECRET_KEY_FALLBACKS any more.
+    INVALIDATED = "invalidated", _("could no longer be verified")
 
 
 class LiveSession(models.Model):
     """A signed-in session as sessions-live sees it.
 
-    ``key_hash`` is a keyed hash of the Django session key (the key is a bearer credential
-    and is never stored); ``id`` is the opaque identifier used in group names and the
-    dashboard. Times are UTC; the timing rules use them as epoch seconds.
+    ``key_hash`` is a SHA-256 digest of the Django session key (the key is a bearer credential
+    and is never stored here; the digest does not depend on SECRET_KEY, so a rotation keeps
+    the record); ``id`` is the opaque identifier used in group names and the dashboard.
+    Times are UTC; the timing rules use them as epoch seconds.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

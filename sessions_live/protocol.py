@@ -29,7 +29,9 @@ FRAME_WINDOW = 10.0  # seconds
 
 ClientFrameType = Literal["activity", "extend", "logout", "lease"]
 CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout", "lease"})
-EndReasonName = Literal["idle", "absolute", "terminated", "logout", "closed", "replaced"]
+EndReasonName = Literal[
+    "idle", "absolute", "terminated", "logout", "closed", "replaced", "invalidated"
+]
 
 # Error codes carried in `error` frames.
 ERROR_MALFORMED = "malformed"

@@ -1,4 +1,6 @@
-"""WebSocket URL patterns: include them in your ASGI application's URLRouter."""
+"""WebSocket URL patterns: include them in your ASGI application's URLRouter, behind
+:func:`AuthMiddlewareStack` (channels' own, but verifying sessions with SECRET_KEY_FALLBACKS
+too, and never flushing one: :mod:`sessions_live.socket_auth`)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,9 @@ from django.urls import path
 from .consumers import SessionConsumer
 from .dashboard_consumer import DashboardConsumer
 from .protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
+from .socket_auth import AuthMiddlewareStack
+
+__all__ = ["AuthMiddlewareStack", "websocket_urlpatterns"]
 
 websocket_urlpatterns = [
     # django-stubs types path() for HTTP views only; Channels routes ASGI apps with it.

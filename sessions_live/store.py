@@ -14,18 +14,18 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, Value
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
-from django.utils.crypto import salted_hmac
 
 from . import deadlines, policy
 from .conf import get_settings
 from .models import EndReason, LiveProcess, LiveSession, LiveTab
+from .session_keys import key_hash as key_hash
+from .session_keys import key_hashes as key_hashes
 from .user_timeouts import timeouts_of
 
-_HASH_SALT = "sessions_live.session_key"
 USER_AGENT_MAX = 512
 
 
@@ -37,20 +37,29 @@ def to_epoch(moment: dt.datetime) -> float:
     return moment.timestamp()
 
 
-def key_hash(session_key: str) -> str:
-    """A keyed hash of a session key: stable per SECRET_KEY, useless to an attacker."""
-    return salted_hmac(_HASH_SALT, session_key, algorithm="sha256").hexdigest()
+def _of_key(session_key: str) -> QuerySet[LiveSession]:
+    """The one lookup by session key (one query, whichever scheme keyed the record)."""
+    return LiveSession.objects.filter(key_hash__in=key_hashes(session_key))
+
+
+def _keyed_now(live: LiveSession | None, session_key: str) -> LiveSession | None:
+    """``live``, re-keyed to the current digest if an earlier version keyed it."""
+    digest = key_hash(session_key)
+    if live is not None and live.key_hash != digest:
+        LiveSession.objects.filter(pk=live.pk, key_hash=live.key_hash).update(key_hash=digest)
+        live.key_hash = digest
+    return live
 
 
 def find(session_key: str) -> LiveSession | None:
-    return LiveSession.objects.select_related("user").filter(key_hash=key_hash(session_key)).first()
+    return _keyed_now(_of_key(session_key).select_related("user").first(), session_key)
 
 
 def find_of(session_key: str, user: AbstractBaseUser) -> LiveSession | None:
     """The record of ``user``'s session ``session_key``, holding ``user`` itself (a socket
     has its user loaded already: one copy a tab instead of two); None if it is someone
     else's or unknown."""
-    live = LiveSession.objects.filter(key_hash=key_hash(session_key), user_id=user.pk).first()
+    live = _keyed_now(_of_key(session_key).filter(user_id=user.pk).first(), session_key)
     if live is not None:
         live.user = cast(Any, user)  # AUTH_USER_MODEL, which the stubs take for auth.User
     return live
@@ -58,6 +67,27 @@ def find_of(session_key: str, user: AbstractBaseUser) -> LiveSession | None:
 
 def get(live_id: uuid.UUID) -> LiveSession | None:
     return LiveSession.objects.select_related("user").filter(pk=live_id).first()
+
+
+def find_marked(marker: object, user_id: object) -> LiveSession | None:
+    """The record a session's marker names (the record's id, written into the Django session
+    when the record started), if it is ``user_id``'s: how a session is found when its key no
+    longer leads to its record. Only a session copied from the record's own (by Django's
+    ``cycle_key``) holds that marker: the session data is the server's."""
+    try:
+        live_id = uuid.UUID(str(marker))
+    except ValueError:
+        return None
+    live = get(live_id)
+    return live if live is not None and live.user_id == user_id else None
+
+
+def move(live_id: uuid.UUID, session_key: str) -> bool:
+    """Key the live record ``live_id`` by ``session_key`` from now on; False if it is over."""
+    updated = LiveSession.objects.filter(pk=live_id, ended__isnull=True).update(
+        key_hash=key_hash(session_key)
+    )
+    return updated == 1
 
 
 def start(
@@ -71,26 +101,38 @@ def start(
 ) -> tuple[LiveSession, bool]:
     """The record of a signed-in session, created at its first sight (idempotent), and
     whether this call created it; ``timeouts``: its own (``user_timeouts.fields_for``)."""
+    found = find(session_key)  # by any scheme: a record an earlier version keyed is kept
+    if found is not None:
+        return found, False
     moment = to_datetime(now)
-    return LiveSession.objects.select_related("user").get_or_create(
-        key_hash=key_hash(session_key),
-        defaults={
-            "user_id": user.pk,
-            "ip": ip,
-            "user_agent": user_agent[:USER_AGENT_MAX],
-            "started": moment,
-            "last_activity": moment,
-            "changed": moment,
-            **(timeouts or {}),
-        },
-    )
+    try:
+        with transaction.atomic():  # as get_or_create does: a racing start may win
+            created = LiveSession.objects.create(
+                key_hash=key_hash(session_key),
+                user_id=user.pk,
+                ip=ip,
+                user_agent=user_agent[:USER_AGENT_MAX],
+                started=moment,
+                last_activity=moment,
+                changed=moment,
+                **(timeouts or {}),
+            )
+    except IntegrityError:
+        raced = find(session_key)
+        if raced is None:
+            raise
+        return raced, False
+    return created, True
 
 
 def rekey(old_session_key: str, new_session_key: str) -> bool:
-    """Follow a session whose key was cycled (e.g. a password change), keeping its clock."""
-    updated = LiveSession.objects.filter(
-        key_hash=key_hash(old_session_key), ended__isnull=True
-    ).update(key_hash=key_hash(new_session_key))
+    """Follow a session whose key was cycled (a password change, or Django verifying it with
+    one of SECRET_KEY_FALLBACKS), keeping its clock; False if it has no live record."""
+    updated = (
+        _of_key(old_session_key)
+        .filter(ended__isnull=True)
+        .update(key_hash=key_hash(new_session_key))
+    )
     return updated == 1
 
 

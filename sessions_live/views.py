@@ -52,9 +52,10 @@ def _user(request: HttpRequest) -> AbstractBaseUser:
     return cast(AbstractBaseUser, request.user)  # every view here is behind login_required
 
 
-def _current_hash(request: HttpRequest) -> str:
+def _current_hashes(request: HttpRequest) -> list[str]:
+    """The hashes the record of this request's session may be keyed by (store.key_hashes)."""
     key = request.session.session_key
-    return store.key_hash(key) if key else ""
+    return store.key_hashes(key) if key else []
 
 
 def _live_of(request: HttpRequest) -> QuerySet[LiveSession]:
@@ -68,13 +69,13 @@ def _others(request: HttpRequest, now: float) -> list[LiveSession]:
     found = (
         _live_of(request)
         .select_related("user")
-        .exclude(key_hash=_current_hash(request))
+        .exclude(key_hash__in=_current_hashes(request))
         .order_by("-started")
     )
     return [live for live in found if store.status(live, now).state is not policy.State.EXPIRED]
 
 
-def _view(live: LiveSession, current: str) -> SessionView:
+def _view(live: LiveSession, current: list[str]) -> SessionView:
     return SessionView(
         id=live.pk.hex,
         device=device_text(live.user_agent),
@@ -82,7 +83,7 @@ def _view(live: LiveSession, current: str) -> SessionView:
         started=live.started,
         last_activity=live.last_activity,
         tabs=int(getattr(live, "tab_count", 0)),
-        current=live.key_hash == current,
+        current=live.key_hash in current,
     )
 
 
@@ -99,7 +100,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
 def my_sessions(request: HttpRequest) -> HttpResponse:
     """The list: this session first, then the others, newest first."""
     now = time.time()
-    current = _current_hash(request)
+    current = _current_hashes(request)
     found = _live_of(request).annotate(tab_count=Count("tabs")).order_by("-started")
     sessions = sorted(
         (
@@ -124,7 +125,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
 def _end(request: HttpRequest, targets: list[LiveSession], fields: dict[str, str]) -> HttpResponse:
     """Ask first (a page of its own, so it works without JavaScript); end once confirmed."""
     if request.POST.get("confirm") != "yes":
-        current = _current_hash(request)
+        current = _current_hashes(request)
         return _render(
             request,
             "my_sessions_confirm.html",

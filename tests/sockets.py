@@ -7,12 +7,11 @@ import json
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
-from sessions_live.routing import websocket_urlpatterns
+from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns
 
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 TAB = "/ws/sessions-live/"

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 
+from sessions_live.admin import dashboard_strings
 from sessions_live.client_config import client_config, duration_text, signed_out_message
+from sessions_live.models import EndReason
+from sessions_live.protocol import EndReasonName
 
 SCRIPT = Template("{% load sessions_live %}{% sessions_live_script %}")
 ALL = Template('{% include "sessions_live/all.html" %}')
@@ -42,6 +45,16 @@ def test_signed_out_messages(settings: Any) -> None:
         "Your session was ended from another session or by an administrator."
     )
     assert signed_out_message("<script>") == ""
+
+
+def test_every_end_reason_is_in_the_protocol_on_the_dashboard_and_on_the_login_page(
+    settings: Any,
+) -> None:
+    settings.SESSIONS_LIVE = {"ABSOLUTE_EXPIRE_AFTER": 8 * 3600}
+    reasons = set(EndReason.values)
+    assert set(get_args(EndReasonName)) == reasons
+    assert set(dashboard_strings()["reasons"]) == reasons
+    assert [reason for reason in sorted(reasons) if not signed_out_message(reason)] == []
 
 
 def test_config_announces_only_within_the_warning_window(settings: Any) -> None:

@@ -13,7 +13,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 from django.test import Client
@@ -23,6 +22,7 @@ from sessions_live.consumers import SessionConsumer
 from sessions_live.models import LiveSession
 from sessions_live.policy import ExpiryReason, State, Timeouts, evaluate
 from sessions_live.protocol import TAB_SOCKET_PATH
+from sessions_live.routing import AuthMiddlewareStack
 
 from .sockets import closed_with, frame
 

@@ -24,7 +24,7 @@ def test_sign_in_creates_the_record_and_marks_the_session(signed_in: SignIn) -> 
     assert live.user.get_username() == "alice"
     assert live.ended is None
     assert client.session[SESSION_MARKER] == live.pk.hex
-    assert client.session.session_key not in live.key_hash  # only a keyed hash is stored
+    assert client.session.session_key not in live.key_hash  # only a digest of it is stored
 
 
 def test_page_for_a_live_session_is_served_and_not_cached(signed_in: SignIn) -> None:

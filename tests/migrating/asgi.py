@@ -9,11 +9,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.migrating.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402  (after Django is set up)
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402  (after Django is set up)
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
-from sessions_live.routing import websocket_urlpatterns  # noqa: E402
+from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
