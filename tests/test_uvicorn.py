@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import shlex
 import sqlite3
@@ -92,7 +93,7 @@ def deployed(
         options,
         server="uvicorn",
         REDIS_URL=redis_url,
-        PYTHONPATH=str(blocker),
+        PYTHONPATH=os.pathsep.join(filter(None, [str(blocker), os.environ.get("PYTHONPATH")])),
         SESSIONS_LIVE_WARN_AFTER="300",
         SESSIONS_LIVE_EXPIRE_AFTER="600",
     ) as demo:
