@@ -40,7 +40,7 @@ from typing import Any
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
 
 from tests.postgres import PrivateCluster, Server, private_server
-from tests.servers import DAPHNE, ROOT, free_port, wait_for_port
+from tests.servers import ROOT, SERVERS, free_port, wait_for_port
 
 from .harness import Context
 
@@ -460,7 +460,7 @@ def serve_reference(folder: Path, database_url: str, window: Window) -> Iterator
     log = folder / "daphne-reference.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
-            [str(DAPHNE), "-b", "127.0.0.1", "-p", str(port), "bench.reference.asgi:application"],
+            SERVERS["daphne"].argv("bench.reference.asgi:application", "127.0.0.1", port),
             cwd=ROOT,
             env=env,
             stdout=out,

@@ -6,6 +6,7 @@ a multi-process deployment (PostgreSQL via DATABASE_URL, Redis via REDIS_URL).
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import secrets
 from pathlib import Path
@@ -57,7 +58,9 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
-    "daphne",
+    # daphne first, when it is installed, so that `manage.py runserver` serves ASGI (the
+    # WebSocket too); under uvicorn it is not needed (docs/deploying.md).
+    *(["daphne"] if importlib.util.find_spec("daphne") else []),
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -234,7 +237,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    # Not propagated: daphne gives the root logger a handler too, which would print each twice.
+    # Not propagated: a server may give the root logger a handler too (daphne does), which
+    # would print each line twice.
     "loggers": {
         "sessions_live": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "project": {"handlers": ["console"], "level": "INFO", "propagate": False},

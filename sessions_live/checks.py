@@ -32,7 +32,7 @@ E003_HINT = (
 W001_MSG = "The in-memory channel layer is used with DEBUG=False."
 W001_HINT = (
     "It only reaches tabs served by the same process: use channels_redis in production "
-    "unless you run exactly one daphne process."
+    "unless you run exactly one server process (one daphne, or uvicorn with one worker)."
 )
 E004_MSG = f"'{MIDDLEWARE_PATH}' is not in MIDDLEWARE; expired sessions are not refused on HTTP."
 E004_HINT = f"Add '{MIDDLEWARE_PATH}' to MIDDLEWARE, after '{AUTH_MIDDLEWARE_PATH}'."

@@ -43,7 +43,8 @@ CHANGE_OVERLAP = 2.0
 #: Seconds between two checks for rows deleted after the retention period.
 REMOVAL_CHECK_INTERVAL = 30.0
 #: Rows per frame of a snapshot (about 0.5 KB each): 5,000 rows in one frame are 2.6 MB, and
-#: daphne closes a socket that sends a message over 1 MiB (--websocket-max-message-size).
+#: daphne closes a socket that sends a message over its --websocket-max-message-size (1 MiB by
+#: default; uvicorn limits only what it receives, with --ws-max-size).
 SNAPSHOT_ROWS_PER_FRAME = 500
 
 

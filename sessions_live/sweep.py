@@ -1,12 +1,13 @@
 """The sweep: ends sessions that no tab is watching, and forgets tabs of dead processes.
 
 ``sweep_once`` does the whole job at once (the ``sessions_live_sweep`` management command, in a
-process of its own). Inside a daphne process, :class:`Sweeper` (started by the first WebSocket
-that connects) wakes every ``SWEEP_INTERVAL`` seconds but touches the database only for what is
-due: the process's heartbeat (:mod:`sessions_live.presence`), a prune of dead processes, and the
-query for sessions past their deadline, which it runs again only at the earliest deadline the
-store holds. Idle, a process costs a few statements a minute, whatever its tabs. Several
-sweeps at once are safe: ending is claimed by exactly one of them.
+process of its own). Inside each server process (a daphne process, a uvicorn worker),
+:class:`Sweeper` (started by the first WebSocket that connects) wakes every ``SWEEP_INTERVAL``
+seconds but touches the database only for what is due: the process's heartbeat
+(:mod:`sessions_live.presence`), a prune of dead processes, and the query for sessions past
+their deadline, which it runs again only at the earliest deadline the store holds. Idle, a
+process costs a few statements a minute, whatever its tabs. Several sweeps at once are safe:
+ending is claimed by exactly one of them.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""Real processes for end-to-end tests: the demo project under daphne, on a free port."""
+"""Real processes for end-to-end tests: the demo project under daphne or uvicorn, on a free port.
+
+:data:`SERVERS` holds the one place that knows each ASGI server's command line
+(:class:`ServerCommand`); :class:`DemoProcess`, :func:`run_demos` and :func:`demo_fixture` take
+a ``server`` name, daphne unless told otherwise.
+"""
 
 from __future__ import annotations
 
@@ -19,6 +24,51 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAPHNE = Path(sys.executable).parent / "daphne"
+UVICORN = Path(sys.executable).parent / "uvicorn"
+
+
+@dataclass(frozen=True)
+class ServerCommand:
+    """How one ASGI server is started: its executable, its bind flags and the flags it always
+    gets, so that a test names a server and never spells its command line itself."""
+
+    name: str
+    executable: Path
+    host_flag: str
+    port_flag: str
+    always: tuple[str, ...] = ()
+
+    def argv(
+        self, application: str, host: str, port: int, options: tuple[str, ...] = ()
+    ) -> list[str]:
+        """The command serving ``application`` on ``host:port``, with ``options`` (this
+        server's own flags) after the ones it always gets, so that they win."""
+        bind = (self.host_flag, host, self.port_flag, str(port))
+        return [str(self.executable), *self.always, *options, *bind, application]
+
+
+#: The servers the end-to-end tests run under, by name (the ids of parametrised fixtures).
+SERVERS: dict[str, ServerCommand] = {
+    "daphne": ServerCommand("daphne", DAPHNE, "-b", "-p"),
+    "uvicorn": ServerCommand(
+        "uvicorn",
+        UVICORN,
+        "--host",
+        "--port",
+        always=(
+            # Django has no lifespan protocol (channels' router refuses the scope): off, so
+            # uvicorn neither tries it nor logs that it is unsupported.
+            "--lifespan",
+            "off",
+            # Named, not "auto": the implementation the docs recommend, and a start-up error
+            # rather than HTTP-only serving if the websockets package is missing.
+            "--ws",
+            "websockets-sansio",
+        ),
+    ),
+}
+#: Both servers: what a test parametrised over every server passes to :func:`demo_fixture`.
+EVERY_SERVER = tuple(SERVERS)
 
 
 def free_port() -> int:
@@ -146,20 +196,23 @@ def manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def wait_for_port(host: str, port: int, process: subprocess.Popen[bytes], log: Path) -> None:
+def wait_for_port(
+    host: str, port: int, process: subprocess.Popen[bytes], log: Path, name: str = "daphne"
+) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"daphne exited with {process.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log.read_text()}")
         with socket.socket() as probe:
             if probe.connect_ex((host, port)) == 0:
                 return
         time.sleep(0.05)
-    raise RuntimeError(f"daphne did not listen on {host}:{port} within 30 s:\n{log.read_text()}")
+    raise RuntimeError(f"{name} did not listen on {host}:{port} within 30 s:\n{log.read_text()}")
 
 
 class DemoProcess:
-    """One daphne process serving the demo; it can be stopped and started on the same port."""
+    """One server process (daphne unless ``server`` names another of :data:`SERVERS`) serving
+    the demo; it can be stopped and started on the same port."""
 
     def __init__(
         self,
@@ -169,30 +222,24 @@ class DemoProcess:
         log: Path,
         options: tuple[str, ...] = (),
         application: str = "project.asgi:application",
+        server: str = "daphne",
     ) -> None:
         self.env, self.host, self.port, self.log = env, host, port, log
-        self.options = options  # more daphne flags, e.g. those of the compose file
+        self.options = options  # more flags of that server, e.g. those of the compose file
         self.application = application
+        self.server = SERVERS[server]
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         with self.log.open("ab") as out:
             self.process = subprocess.Popen(
-                [
-                    str(DAPHNE),
-                    *self.options,
-                    "-b",
-                    self.host,
-                    "-p",
-                    str(self.port),
-                    self.application,
-                ],
+                self.server.argv(self.application, self.host, self.port, self.options),
                 cwd=ROOT,
                 env=self.env,
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        wait_for_port(self.host, self.port, self.process, self.log)
+        wait_for_port(self.host, self.port, self.process, self.log, self.server.name)
 
     def kill(self) -> None:
         """SIGKILL: the process vanishes without closing a socket or cleaning up anything."""
@@ -216,11 +263,17 @@ class DemoProcess:
 
 @contextmanager
 def run_demos(
-    var_dir: Path, count: int, daphne_options: tuple[str, ...] = (), **env_overrides: str
+    var_dir: Path,
+    count: int,
+    options: tuple[str, ...] = (),
+    *,
+    server: str = "daphne",
+    **env_overrides: str,
 ) -> Iterator[list[Demo]]:
     """Migrate the database once, create the demo user, and serve the demo under ``count``
-    daphne processes on ports of their own, all sharing the database and the channel layer
-    (SQLite in ``var_dir`` unless ``DATABASE_URL`` is among the overrides)."""
+    processes of ``server`` (with its flags ``options``) on ports of their own, all sharing
+    the database and the channel layer (SQLite in ``var_dir`` unless ``DATABASE_URL`` is among
+    the overrides)."""
     var_dir.mkdir(parents=True, exist_ok=True)
     env = demo_env(var_dir, **env_overrides)
     manage(env, "migrate", "--no-input", "-v", "0")
@@ -232,7 +285,8 @@ def run_demos(
     try:
         for number in range(1, count + 1):
             port = free_port()
-            process = DemoProcess(env, host, port, var_dir / f"daphne-{number}.log", daphne_options)
+            log = var_dir / f"{server}-{number}.log"
+            process = DemoProcess(env, host, port, log, options, server=server)
             process.start()
             demos.append(
                 Demo(
@@ -253,19 +307,32 @@ def run_demos(
 
 @contextmanager
 def run_demo(
-    var_dir: Path, daphne_options: tuple[str, ...] = (), **env_overrides: str
+    var_dir: Path, options: tuple[str, ...] = (), *, server: str = "daphne", **env_overrides: str
 ) -> Iterator[Demo]:
-    """The demo under one daphne process (see :func:`run_demos`)."""
-    with run_demos(var_dir, 1, daphne_options, **env_overrides) as (demo,):
+    """The demo under one process of ``server`` (see :func:`run_demos`)."""
+    with run_demos(var_dir, 1, options, server=server, **env_overrides) as (demo,):
         yield demo
 
 
-def demo_fixture(**env: str) -> Any:
-    """A module-scoped fixture serving the demo with Redis and these environment settings."""
+def demo_fixture(servers: tuple[str, ...] = ("daphne",), **env: str) -> Any:
+    """A module-scoped fixture serving the demo with Redis and these environment settings.
 
-    @pytest.fixture(scope="module")
-    def serve(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-        with run_demo(tmp_path_factory.mktemp("demo"), REDIS_URL=redis_url, **env) as server:
-            yield server
+    Under the one server named (daphne by default); with several ``servers`` (e.g.
+    :data:`EVERY_SERVER`) it is parametrised over them, with their names as ids, so every test
+    using it runs under each.
+    """
+    unknown = sorted(set(servers) - set(SERVERS))
+    if not servers or unknown:
+        raise pytest.UsageError(f"demo_fixture: servers are {sorted(SERVERS)}, not {unknown}")
+    params = list(servers) if len(servers) > 1 else None
+
+    @pytest.fixture(scope="module", params=params, ids=params)
+    def serve(
+        request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+    ) -> Iterator[Demo]:
+        server = str(getattr(request, "param", servers[0]))
+        folder = tmp_path_factory.mktemp(f"demo-{server}")
+        with run_demo(folder, server=server, REDIS_URL=redis_url, **env) as demo:
+            yield demo
 
     return serve

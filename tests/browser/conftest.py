@@ -1,4 +1,4 @@
-"""Chromium through Playwright, against the demo under daphne with a real Redis.
+"""Chromium through Playwright, against the demo under daphne (or uvicorn) with a real Redis.
 
 Debian's Chromium is used through ``executable_path`` (``playwright install`` cannot download
 browsers here): ``CHROMIUM_PATH``, else ``chromium`` on PATH. ``python3 dev.py test`` finds or
@@ -43,9 +43,12 @@ def screenshots(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
 
 
 #: Warn after 2 s, expire after 5 s: the whole loop in seconds.
-demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="2", SESSIONS_LIVE_EXPIRE_AFTER="5")
+DEMO_ENV = {"SESSIONS_LIVE_WARN_AFTER": "2", "SESSIONS_LIVE_EXPIRE_AFTER": "5"}
 #: Long timeouts, for scenarios that must not warn while they run.
-patient_demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="40", SESSIONS_LIVE_EXPIRE_AFTER="60")
+PATIENT_ENV = {"SESSIONS_LIVE_WARN_AFTER": "40", "SESSIONS_LIVE_EXPIRE_AFTER": "60"}
+# Under daphne; test_what_people_see.py serves the same two under every server.
+demo = demo_fixture(**DEMO_ENV)
+patient_demo = demo_fixture(**PATIENT_ENV)
 #: EXPIRE_WHEN_ALL_TABS_CLOSED on, with a 2 s grace.
 closing_demo = demo_fixture(
     SESSIONS_LIVE_WARN_AFTER="40",

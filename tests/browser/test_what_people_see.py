@@ -1,6 +1,7 @@
 """The loop as a person sees it, in Chromium: warning, staying, expiry, sign-out, keyboard, CSP.
 
-Timings are the demo's: warn after 2 s, expire after 5 s (the `demo` fixture).
+Timings are the demo's: warn after 2 s, expire after 5 s (the `demo` fixture). Every scenario
+runs under daphne and under uvicorn (the fixtures' ids).
 """
 
 from __future__ import annotations
@@ -12,7 +13,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from ..servers import Demo
+from ..servers import EVERY_SERVER, Demo, demo_fixture
+from .conftest import DEMO_ENV, PATIENT_ENV
 from .csp import Watch
 from .pages import (
     dialog,
@@ -27,6 +29,10 @@ from .pages import (
 )
 
 pytestmark = pytest.mark.slow
+
+# The conftest's two demos, each under every server.
+demo = demo_fixture(EVERY_SERVER, **DEMO_ENV)
+patient_demo = demo_fixture(EVERY_SERVER, **PATIENT_ENV)
 
 SIGNED_OUT_IDLE = "You were signed out after 5 seconds of inactivity."
 

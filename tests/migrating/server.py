@@ -1,4 +1,4 @@
-"""The migrated project under daphne, the way tests/servers.py serves the demo."""
+"""The migrated project under daphne (or uvicorn), the way tests/servers.py serves the demo."""
 
 from __future__ import annotations
 
@@ -17,14 +17,19 @@ def project_env(var_dir: Path, redis_url: str) -> dict[str, str]:
 
 
 @contextmanager
-def serve_migrated(var_dir: Path, redis_url: str) -> Iterator[Demo]:
-    """Migrate, create a user, and serve the project under one daphne process."""
+def serve_migrated(var_dir: Path, redis_url: str, server: str = "daphne") -> Iterator[Demo]:
+    """Migrate, create a user, and serve the project under one process of ``server``."""
     var_dir.mkdir(parents=True, exist_ok=True)
     env = project_env(var_dir, redis_url)
     manage(env, "migrate", "--no-input", "-v", "0")
     host, port = "127.0.0.1", free_port()
     process = DemoProcess(
-        env, host, port, var_dir / "daphne.log", application="tests.migrating.asgi:application"
+        env,
+        host,
+        port,
+        var_dir / f"{server}.log",
+        application="tests.migrating.asgi:application",
+        server=server,
     )
     server = Demo(
         url=f"http://{host}:{port}",
