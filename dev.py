@@ -41,8 +41,8 @@ SUPPORTED: dict[str, tuple[str, ...]] = {
     "3.12": ("6.1", "6.0", "5.2"),
     "3.11": ("5.2",),
 }
-#: The extras the suite needs (the demo serves under daphne with channels-redis).
-TEST_EXTRAS = "daphne,redis,postgres,metrics"
+#: The extras the suite needs: it serves the demo under daphne and uvicorn, on channels-redis.
+TEST_EXTRAS = "daphne,uvicorn,redis,postgres,metrics"
 DEMO_EXTRAS = "daphne,redis"
 #: The in-process tests, run on every other pair: no real servers, browsers or benchmarks.
 IN_PROCESS = ("-m", "not slow")

@@ -164,7 +164,7 @@ def test_tools_are_dependency_groups_and_extras_are_for_users() -> None:
     groups = PYPROJECT["dependency-groups"]
     assert {"demo", "bench", "lint", "test", "dev"} <= set(groups)
     extras = PYPROJECT["project"]["optional-dependencies"]
-    assert set(extras) == {"daphne", "redis", "postgres", "metrics"}
+    assert set(extras) == {"daphne", "uvicorn", "redis", "postgres", "metrics"}
     (daphne,) = [Requirement(r) for r in extras["daphne"]]
     assert not daphne.specifier.contains("4.2.1"), "4.2.2 fixed CVE-2026-44545 and 44546"
     assert daphne.specifier.contains("4.2.2")
