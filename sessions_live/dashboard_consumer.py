@@ -42,10 +42,29 @@ logger = logging.getLogger(__name__)
 CHANGE_OVERLAP = 2.0
 #: Seconds between two checks for rows deleted after the retention period.
 REMOVAL_CHECK_INTERVAL = 30.0
-#: Rows per frame of a snapshot (about 0.5 KB each): 5,000 rows in one frame are 2.6 MB, and
-#: daphne closes a socket that sends a message over its --websocket-max-message-size (1 MiB by
-#: default; uvicorn limits only what it receives, with --ws-max-size).
-SNAPSHOT_ROWS_PER_FRAME = 500
+#: Bytes of sessions in one frame (a row is about 0.5 KB): daphne closes a socket that sends a
+#: message over its --websocket-max-message-size, which docs/deploying.md sets to 64 KiB (1 MiB
+#: by default; uvicorn limits only what it receives, with --ws-max-size).
+FRAME_BYTES = 60 * 1024
+
+
+def encode(data: Any) -> str:
+    return json.dumps(data, separators=(",", ":"))
+
+
+def batches(rows: list[SessionRow], budget: int = FRAME_BYTES) -> list[list[SessionRow]]:
+    """``rows`` in order, cut so that each batch encodes to at most ``budget`` bytes (a row
+    larger than that alone in its batch); at least one batch, empty if there are no rows."""
+    cut: list[list[SessionRow]] = [[]]
+    size = 0
+    for row in rows:
+        length = len(encode(row).encode()) + 1  # and its comma
+        if cut[-1] and size + length > budget:
+            cut.append([])
+            size = 0
+        cut[-1].append(row)
+        size += length
+    return cut
 
 
 class DashboardConsumer(GuardedConsumer):
@@ -76,24 +95,19 @@ class DashboardConsumer(GuardedConsumer):
         self.rows = {row["id"]: row for row in rows}
         can_end = await database_sync_to_async(dashboard.can_end)(user)
         totals = dashboard.totals(rows)
-        size = SNAPSHOT_ROWS_PER_FRAME
+        first, *rest = batches(rows)
         await self.send_json(
             {
                 "type": "snapshot",
-                "sessions": rows[:size],
+                "sessions": first,
                 "totals": totals,
                 "can_end": can_end,
-                "more": len(rows) > size,  # the rest follows as `changes` frames
+                "more": bool(rest),  # the rest follows as `changes` frames
             }
         )
-        for start in range(size, len(rows), size):
+        for batch in rest:
             await self.send_json(
-                {
-                    "type": "changes",
-                    "sessions": rows[start : start + size],
-                    "removed": [],
-                    "totals": totals,
-                }
+                {"type": "changes", "sessions": batch, "removed": [], "totals": totals}
             )
         self.follower = asyncio.get_running_loop().create_task(self.follow(now))
 
@@ -163,14 +177,12 @@ class DashboardConsumer(GuardedConsumer):
         if not fresh and not removed:
             return
         self.rows.update((row["id"], row) for row in fresh)
-        await self.send_json(
-            {
-                "type": "changes",
-                "sessions": fresh,
-                "removed": removed,
-                "totals": dashboard.totals(list(self.rows.values())),
-            }
-        )
+        totals = dashboard.totals(list(self.rows.values()))
+        for number, batch in enumerate(batches(fresh)):
+            gone = removed if number == 0 else []
+            await self.send_json(
+                {"type": "changes", "sessions": batch, "removed": gone, "totals": totals}
+            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not await self.within_rate():
@@ -197,7 +209,7 @@ class DashboardConsumer(GuardedConsumer):
             await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
 
     async def send_json(self, data: Any) -> None:
-        await self.send(text_data=json.dumps(data, separators=(",", ":")))
+        await self.send(text_data=encode(data))
 
 
 def end(frame: DashboardFrame, staff: Any, now: float) -> bool:

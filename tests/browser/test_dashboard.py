@@ -11,7 +11,6 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from bench.seeding import seed
-from sessions_live.dashboard_consumer import SNAPSHOT_ROWS_PER_FRAME
 
 from ..servers import Demo, demo_fixture
 from .pages import prepare, wait_for_client
@@ -262,7 +261,7 @@ def test_rows_are_patched_in_place_not_rebuilt(
 
 #: A demo of its own for the crowd below, so the other tests keep a small table.
 crowded_demo = demo_fixture(SESSIONS_LIVE_WARN_AFTER="40", SESSIONS_LIVE_EXPIRE_AFTER="60")
-CROWD = SNAPSHOT_ROWS_PER_FRAME * 2 + 100  # a snapshot frame, then two changes frames
+CROWD = 1100  # a snapshot frame, then changes frames (60 KiB of sessions each)
 
 
 def test_a_snapshot_in_several_frames_fills_the_table(browser: Browser, crowded_demo: Demo) -> None:
