@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -312,6 +313,54 @@ def run_demo(
     """The demo under one process of ``server`` (see :func:`run_demos`)."""
     with run_demos(var_dir, 1, options, server=server, **env_overrides) as (demo,):
         yield demo
+
+
+@contextmanager
+def serve_project(
+    var_dir: Path,
+    settings: str,
+    application: str,
+    *,
+    superuser: bool = False,
+    server: str = "daphne",
+    **env: str,
+) -> Iterator[Demo]:
+    """A test project of its own (``settings``, ``application``: its ASGI app) on SQLite in
+    ``var_dir``: migrate, create a user with a random password (a superuser, for an admin),
+    and serve it under one process of ``server`` (daphne or uvicorn)."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    environ = demo_env(var_dir, DJANGO_SETTINGS_MODULE=settings, **env)
+    manage(environ, "migrate", "--no-input", "-v", "0")
+    host, port = "127.0.0.1", free_port()
+    process = DemoProcess(
+        environ, host, port, var_dir / f"{server}.log", application=application, server=server
+    )
+    server = Demo(
+        url=f"http://{host}:{port}",
+        host=host,
+        port=port,
+        username="editor" if superuser else "member",
+        password=uuid.uuid4().hex,
+        log=process.log,
+        process=process,
+    )
+    if superuser:
+        manage(
+            {**environ, "DJANGO_SUPERUSER_PASSWORD": server.password},
+            "createsuperuser",
+            "--no-input",
+            "--username",
+            server.username,
+            "--email",
+            f"{server.username}@example.com",
+        )
+    else:
+        server.create_user(server.username, server.password)
+    process.start()
+    try:
+        yield server
+    finally:
+        process.stop()
 
 
 def demo_fixture(servers: tuple[str, ...] = ("daphne",), **env: str) -> Any:

@@ -34,9 +34,10 @@ def dialog(page: Page) -> Locator:
     return page.locator("dialog.sessions-live-dialog")
 
 
-def sign_in(page: Page, demo: Demo, path: str = "/") -> None:
+def sign_in(page: Page, demo: Demo, path: str = "/", login_path: str = "/login") -> None:
+    """Open ``path``, be sent to the sign-in page at ``login_path``, and sign in there."""
     page.goto(demo.url + path)
-    expect(page).to_have_url(re.compile(r"/login\?next="))
+    expect(page).to_have_url(re.compile(re.escape(login_path) + r"\?next="))
     page.get_by_label("Username").fill(demo.username)
     page.get_by_label("Password").fill(demo.password)
     page.get_by_role("button", name="Sign in").click()
@@ -88,9 +89,11 @@ def wait_for_client(page: Page) -> None:
     wait_until(page, "window.__recorded.events.some((e) => e.type === 'hello')")
 
 
-def signed_in_page(browser: Browser, demo: Demo, path: str = "/") -> Page:
+def signed_in_page(
+    browser: Browser, demo: Demo, path: str = "/", login_path: str = "/login"
+) -> Page:
     """A new browser context (its own cookies), signed in, on ``path``, its client running."""
     page = prepare(browser.new_context()).new_page()
-    sign_in(page, demo, path)
+    sign_in(page, demo, path, login_path)
     wait_for_client(page)
     return page

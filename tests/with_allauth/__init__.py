@@ -1,0 +1,1 @@
+"""A site signing in through django-allauth, with sessions-live (docs/recipes.md)."""

@@ -1,0 +1,1 @@
+"""A Wagtail site with sessions-live in its admin (docs/recipes.md, "Wagtail")."""
