@@ -25,6 +25,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DAPHNE = Path(sys.executable).parent / "daphne"
+SERVER_SITE = Path(__file__).resolve().parent / "server_site"
 UVICORN = Path(sys.executable).parent / "uvicorn"
 
 
@@ -176,6 +177,10 @@ def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "e2e-tests-" + var_dir.name,
         "PYTHONUNBUFFERED": "1",
         "DEMO_INSECURE_FAST_PASSWORDS": "1",  # hundreds of sign-ins: no PBKDF2 for each
+        # Django deprecations are errors in the servers too (tests/server_site/sitecustomize.py).
+        "PYTHONPATH": os.pathsep.join(
+            filter(None, [str(SERVER_SITE), os.environ.get("PYTHONPATH")])
+        ),
     }
     for service in ("DATABASE_URL", "REDIS_URL"):  # the embedded default unless overridden
         env.pop(service, None)

@@ -37,6 +37,7 @@ from packaging.version import Version
 import sessions_live
 from dev import SUPPORTED
 
+from .servers import demo_env
 from .sockets import TAB, frame
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +159,25 @@ def test_django_deprecations_are_errors_in_the_suite() -> None:
     for category in (RemovedInNextVersionWarning, RemovedAfterNextVersionWarning):
         with pytest.raises(category):
             warnings.warn("deprecated", category, stacklevel=1)
+
+
+def test_django_deprecations_are_errors_in_the_servers_the_tests_start(tmp_path: Path) -> None:
+    code = (
+        "import warnings\n"
+        "from django.utils.deprecation import RemovedAfterNextVersionWarning as Later\n"
+        "from django.utils.deprecation import RemovedInNextVersionWarning as Next\n"
+        "for category in (Next, Later):\n"
+        "    try:\n"
+        "        warnings.warn('deprecated', category, stacklevel=1)\n"
+        "    except category:\n"
+        "        print('error', category.__name__)\n"
+    )
+    env = demo_env(tmp_path)
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert done.stdout.split("\n")[:2] == [
+        "error " + RemovedInNextVersionWarning.__name__,
+        "error " + RemovedAfterNextVersionWarning.__name__,
+    ], done.stderr
 
 
 def test_tools_are_dependency_groups_and_extras_are_for_users() -> None:

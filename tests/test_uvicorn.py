@@ -24,7 +24,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from .servers import ROOT, Demo, manage, run_demo
+from .servers import ROOT, SERVER_SITE, Demo, manage, run_demo
 from .web import Browser, close_code, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
@@ -86,7 +86,9 @@ def deployed(
     folder = tmp_path_factory.mktemp("uvicorn-deployed")
     blocker = folder / "no-daphne"
     blocker.mkdir()
-    (blocker / "sitecustomize.py").write_text(BLOCK_DAPHNE)
+    # One sitecustomize is loaded: this one blocks daphne, then does what the servers' does.
+    shared = (SERVER_SITE / "sitecustomize.py").read_text()
+    (blocker / "sitecustomize.py").write_text(BLOCK_DAPHNE + "\n" + shared)
     options = (*served_options(documented_command()), "--workers", "2")
     with run_demo(
         folder / "var",
