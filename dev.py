@@ -133,11 +133,15 @@ def project(extras: str, *groups: str, django: str | None = None) -> list[str]:
 
 
 def newest(pythons: dict[str, str]) -> tuple[str, str]:
-    if not pythons:
-        supported = ", ".join(SUPPORTED)
-        sys.exit(f"sessions-live needs Python {supported}; none found on PATH or in pyenv.")
-    version = next(iter(pythons))
-    return version, pythons[version]
+    """The newest supported Python found, else this one (3.11+, e.g. a newer one), said so."""
+    if pythons:
+        version = next(iter(pythons))
+        return version, pythons[version]
+    here = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if sys.version_info < (3, 11):
+        sys.exit(f"sessions-live needs Python 3.11 or newer; this is {here}.")
+    print(f"No Python {', '.join(SUPPORTED)} found: using this Python {here}, not one of those.")
+    return here, sys.executable
 
 
 # demo -----------------------------------------------------------------------------------------
@@ -294,6 +298,8 @@ def test(pytest_args: list[str]) -> None:
     pythons = find_pythons()
     version, python = newest(pythons)
     everything = pairs(pythons)
+    if not pythons:  # only this Python, of a version the classifiers do not claim
+        everything.insert(0, Pair(version, next(iter(SUPPORTED.values()))[0], python))
     main, *others = [p for p in everything if p.interpreter]
     main.scope = "full suite"
     main_env(python, version, *project(TEST_EXTRAS, "dev", django=main.django))

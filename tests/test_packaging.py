@@ -284,14 +284,26 @@ def clean_env() -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def installed(dists: Dists, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh virtual environment with the wheel and its dependencies (through pip's cache),
-    and nothing of the checkout; its interpreter."""
+    """A fresh virtual environment with the wheel, the extras the README's first install step
+    names, and their dependencies (through pip's cache), and nothing of the checkout; its
+    interpreter."""
     env_dir = tmp_path_factory.mktemp("venv")
     venv.create(env_dir, with_pip=False)
     python = env_dir / "bin" / "python"
     pip = (sys.executable, "-m", "pip", "--python", python, "install", "--no-compile")
-    run(*pip, "--quiet", dists.wheel, cwd=env_dir, env=clean_env())
+    run(
+        *pip, "--quiet", f"{dists.wheel}[{','.join(readme_extras())}]", cwd=env_dir, env=clean_env()
+    )
     return python
+
+
+def readme_extras() -> list[str]:
+    """The extras of ``pip install "sessions-live[...]"`` in the README's install steps."""
+    found = re.search(r'pip install "sessions-live\[([\w,]+)\]"', README.read_text())
+    assert found, "README.md: the install step names no extras"
+    extras = found.group(1).split(",")
+    assert set(extras) <= set(PYPROJECT["project"]["optional-dependencies"])
+    return extras
 
 
 def sdist_members(sdist: Path) -> set[str]:

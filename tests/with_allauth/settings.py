@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent
 VAR_DIR = Path(os.environ["DEMO_VAR_DIR"])
 
@@ -116,7 +118,11 @@ SESSIONS_LIVE["EXPIRE_AFTER"] = float(os.environ.get("RECIPE_EXPIRE_AFTER", "600
 # 2 s of warning is far under the 20 s WCAG 2.2.1 asks for (W006): the test's choice.
 SILENCED_SYSTEM_CHECKS = ["sessions_live.W006"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # fast sign-ins
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # nothing leaves the machine
+# Nothing leaves the machine. Django 6.1 replaces EMAIL_BACKEND by MAILERS (and deprecates it).
+if django.VERSION >= (6, 1):
+    MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 USE_TZ = True
 TIME_ZONE = "UTC"
