@@ -271,27 +271,60 @@ def run_pair(pair: Pair, pytest_args: list[str]) -> None:
     pair.summary = found[-1] if found else "no pytest summary"
 
 
-def run_suite(pair: Pair, command: list[str | Path], env: dict[str, str]) -> None:
-    """The full suite in the foreground, its output shown as it comes and its summary kept."""
-    print("+", " ".join(map(str, command)), flush=True)
+#: The full suite runs as two pytest processes at once, since most of its time is spent
+#: waiting on servers, timers and the browser: the browser tests, which need a process of
+#: their own (sync Playwright keeps an event loop in the main thread), and all the others.
+HALVES = (["--ignore=tests/browser"], ["tests/browser"])
+OUTCOMES = ("passed", "failed", "errors", "skipped")
+
+
+def counts(summary: str) -> dict[str, int]:
+    """{"passed": 12, ...} from a pytest summary line ("error" and "errors" alike)."""
+    found = dict.fromkeys(OUTCOMES, 0)
+    for number, outcome in re.findall(r"(\d+) (passed|failed|errors?|skipped)\b", summary):
+        found["errors" if outcome.startswith("error") else outcome] += int(number)
+    return found
+
+
+def run_suite(pair: Pair, commands: list[list[str | Path]], env: dict[str, str]) -> None:
+    """Run ``commands`` at once: the first one's output shown as it comes, the others' in
+    full once they are done; the pair gets their summaries added up."""
     started = time.monotonic()
+    logs = [MATRIX / f"{pair.name}-part{number}.log" for number in range(1, len(commands))]
+    rest = []
+    for command, log in zip(commands[1:], logs, strict=True):
+        print("+", " ".join(map(str, command)), f"> {log}", flush=True)
+        with log.open("w") as out:
+            argv = list(map(str, command))
+            rest.append(subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=out))
+    print("+", " ".join(map(str, commands[0])), flush=True)
+    outputs = [""]
     with subprocess.Popen(
-        list(map(str, command)),
+        list(map(str, commands[0])),
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         bufsize=1,
-    ) as suite:
-        assert suite.stdout is not None
-        for line in suite.stdout:
+    ) as first:
+        assert first.stdout is not None
+        for line in first.stdout:
             sys.stdout.write(line)
-            if match := SUMMARY.match(line.strip()):
-                pair.summary = match.group(1)
-    sys.stdout.flush()
-    pair.returncode = suite.returncode
+            outputs[0] += line
+    codes = [first.returncode] + [process.wait() for process in rest]
+    for log in logs:
+        text = log.read_text()
+        outputs.append(text)
+        print(f"\n--- {log.name} ---\n{text}--- end of {log.name} ---", flush=True)
     pair.seconds = time.monotonic() - started
+    pair.returncode = max(codes, key=abs)
+    total = dict.fromkeys(OUTCOMES, 0)
+    for output in outputs:
+        found = [m.group(1) for line in output.splitlines() if (m := SUMMARY.match(line.strip()))]
+        for outcome, number in counts(found[-1] if found else "").items():
+            total[outcome] += number
+    pair.summary = ", ".join(f"{n} {o}" for o, n in total.items() if n or o == "passed")
 
 
 def test(pytest_args: list[str]) -> None:
@@ -318,7 +351,12 @@ def test(pytest_args: list[str]) -> None:
     background = threading.Thread(target=lambda: [run_pair(p, pytest_args) for p in others])
     background.start()
     env = {**os.environ, "CHROMIUM_PATH": browser, "PYTHONUNBUFFERED": "1"}
-    run_suite(main, [tools / "python", "-m", "pytest", *pytest_args], env)
+    pytest = [tools / "python", "-m", "pytest"]
+    if pytest_args:  # what the caller chose, in one process
+        run_suite(main, [[*pytest, *pytest_args]], env)
+    else:
+        browser_tmp = ["--basetemp", MATRIX / f"{main.name}-browser-tmp"]
+        run_suite(main, [[*pytest, *HALVES[0]], [*pytest, *browser_tmp, *HALVES[1]]], env)
     background.join()
     report(everything)
     if not all(p.passed for p in everything if p.interpreter):
@@ -330,7 +368,7 @@ def report(everything: list[Pair]) -> None:
         if pair.log is not None and not pair.passed:
             print(f"\n--- {pair.log} ---\n{pair.log.read_text()}--- end of {pair.log.name} ---")
     print("\nPython/Django pairs:")
-    counts = {"passed": 0, "failed": 0}
+    passed = failed = 0
     for pair in everything:
         if pair.interpreter is None:
             print(
@@ -343,10 +381,10 @@ def report(everything: list[Pair]) -> None:
             f"  Python {pair.python} + Django {pair.release}: {pair.scope}, {state}, "
             f"{pair.seconds:.0f} s: {pair.summary}"
         )
-        for key in counts:
-            counts[key] += sum(int(n) for n in re.findall(rf"(\d+) {key}", pair.summary))
-        counts["failed"] += sum(int(n) for n in re.findall(r"(\d+) errors?\b", pair.summary))
-    print(f"total: {counts['passed']} passed, {counts['failed']} failed", flush=True)
+        found = counts(pair.summary)
+        passed += found["passed"]
+        failed += found["failed"] + found["errors"]
+    print(f"total: {passed} passed, {failed} failed", flush=True)
 
 
 def bench(bench_args: list[str]) -> None:
