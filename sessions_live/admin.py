@@ -6,6 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING, Any
 
+import django
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
@@ -61,6 +62,8 @@ class LiveSessionAdmin(ModelAdmin):
             "title": _("Live sessions"),
             "opts": self.model._meta,
             "can_end": dashboard.can_end(request.user),
+            # Django 6.1's admin writes its breadcrumbs as a list, and styles only that.
+            "breadcrumbs_as_list": django.VERSION >= (6, 1),
             "config": {"socket": "/" + DASHBOARD_SOCKET_PATH, "strings": dashboard_strings()},
             **(extra_context or {}),
         }

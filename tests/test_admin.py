@@ -40,6 +40,17 @@ def test_dashboard_page_for_view_only_staff(staff: Callable[..., Client]) -> Non
     assert '"socket": "/ws/sessions-live/dashboard/"' in page
 
 
+def test_dashboard_breadcrumbs_are_marked_up_as_the_admins_own(
+    staff: Callable[..., Client],
+) -> None:
+    """Django 6.1 lists breadcrumbs in an ``<ol>`` and styles only that; earlier, a ``<div>``."""
+    client = staff("root", is_superuser=True)
+    own = re.search(r'<(ol|div) class="breadcrumbs">', client.get("/admin/auth/user/").text)
+    ours = re.findall(r'<(ol|div) class="breadcrumbs">', client.get(BOARD).text)
+    assert own is not None
+    assert ours == [own.group(1)]
+
+
 def test_dashboard_page_offers_actions_with_the_permission(staff: Callable[..., Client]) -> None:
     page = staff("boss", "view_livesession", "end_livesession").get(BOARD).content.decode()
     assert 'data-can-end="true"' in page
