@@ -327,12 +327,13 @@ def serve_project(
     application: str,
     *,
     superuser: bool = False,
+    username: str | None = None,
     server: str = "daphne",
     **env: str,
 ) -> Iterator[Demo]:
     """A test project of its own (``settings``, ``application``: its ASGI app) on SQLite in
-    ``var_dir``: migrate, create a user with a random password (a superuser, for an admin),
-    and serve it under one process of ``server`` (daphne or uvicorn)."""
+    ``var_dir``: migrate, create a user (``username``) with a random password (a superuser,
+    for an admin), and serve it under one process of ``server`` (daphne or uvicorn)."""
     var_dir.mkdir(parents=True, exist_ok=True)
     environ = demo_env(var_dir, DJANGO_SETTINGS_MODULE=settings, **env)
     manage(environ, "migrate", "--no-input", "-v", "0")
@@ -340,30 +341,30 @@ def serve_project(
     process = DemoProcess(
         environ, host, port, var_dir / f"{server}.log", application=application, server=server
     )
-    server = Demo(
+    project = Demo(
         url=f"http://{host}:{port}",
         host=host,
         port=port,
-        username="editor" if superuser else "member",
+        username=username or ("editor" if superuser else "member"),
         password=uuid.uuid4().hex,
         log=process.log,
         process=process,
     )
     if superuser:
         manage(
-            {**environ, "DJANGO_SUPERUSER_PASSWORD": server.password},
+            {**environ, "DJANGO_SUPERUSER_PASSWORD": project.password},
             "createsuperuser",
             "--no-input",
             "--username",
-            server.username,
+            project.username,
             "--email",
-            f"{server.username}@example.com",
+            f"{project.username}@example.com",
         )
     else:
-        server.create_user(server.username, server.password)
+        project.create_user(project.username, project.password)
     process.start()
     try:
-        yield server
+        yield project
     finally:
         process.stop()
 

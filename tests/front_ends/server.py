@@ -1,13 +1,12 @@
-"""The project under daphne, the way tests/servers.py serves the demo."""
+"""The project under daphne, the way tests/servers.py serves its test projects."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..servers import Demo, DemoProcess, demo_env, free_port, manage
+from ..servers import Demo, serve_project
 from .vendor import write_vendor
 
 SETTINGS = "tests.front_ends.settings"
@@ -15,27 +14,13 @@ SETTINGS = "tests.front_ends.settings"
 
 @contextmanager
 def serve_front_ends(var_dir: Path, redis_url: str) -> Iterator[Demo]:
-    """Write htmx and Turbo, migrate, create a user, and serve under one daphne process."""
-    var_dir.mkdir(parents=True, exist_ok=True)
+    """Write htmx and Turbo, then serve the project (tests/servers.py serve_project)."""
     write_vendor(var_dir / "static")  # before daphne starts: whitenoise lists files once
-    env = demo_env(var_dir, DJANGO_SETTINGS_MODULE=SETTINGS, REDIS_URL=redis_url)
-    manage(env, "migrate", "--no-input", "-v", "0")
-    host, port = "127.0.0.1", free_port()
-    process = DemoProcess(
-        env, host, port, var_dir / "daphne.log", application="tests.front_ends.asgi:application"
-    )
-    server = Demo(
-        url=f"http://{host}:{port}",
-        host=host,
-        port=port,
+    with serve_project(
+        var_dir,
+        SETTINGS,
+        "tests.front_ends.asgi:application",
         username="front-end",
-        password=uuid.uuid4().hex,
-        log=process.log,
-        process=process,
-    )
-    server.create_user(server.username, server.password)
-    process.start()
-    try:
+        REDIS_URL=redis_url,
+    ) as server:
         yield server
-    finally:
-        process.stop()
