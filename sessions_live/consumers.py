@@ -39,8 +39,8 @@ logger = logging.getLogger(__name__)
 
 
 class SessionConsumer(DeadlineKeeper):
-    """Built by channels per connection with ``as_asgi(clock=..., monotonic=...)`` (both
-    injectable, for tests)."""
+    """Built by channels per connection with ``as_asgi(clock=..., monotonic=...,
+    scheduler=...)`` (each injectable, for tests: :mod:`sessions_live.scheduling`)."""
 
     # Connection -------------------------------------------------------------------------
 
@@ -234,7 +234,7 @@ class SessionConsumer(DeadlineKeeper):
         self, live_id: uuid.UUID, throttle: ActivityThrottle, delay: float
     ) -> None:
         """The trailing write of an activity window, by any tab of the session still here."""
-        await asyncio.sleep(delay)
+        await self.scheduler.sleep(delay)
         at = throttle.flush(self.monotonic())
         tabs = list(presence.by_session.get(live_id, {}).values())
         if at is None or not tabs:

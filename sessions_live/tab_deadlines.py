@@ -29,6 +29,7 @@ from .protocol import (
     ServerFrame,
     encode,
 )
+from .scheduling import LOOP, Cancellable, Scheduler
 from .single_flight import shared
 from .tab_groups import SessionGroupMember, in_background
 from .user_timeouts import timeouts_of
@@ -40,9 +41,16 @@ DATABASE_RETRY_INTERVAL = 2.0
 
 
 class DeadlineKeeper(SessionGroupMember):
-    def __init__(self, *args: Any, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        clock: Callable[[], float] = time.time,
+        scheduler: Scheduler = LOOP,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.clock = clock
+        self.scheduler = scheduler
         self.session_key: str | None = None
         self.last_activity = -math.inf  # epoch seconds, the newest this tab knows of
         self.leased_until: float | None = None  # epoch seconds: the session's lease, if any
@@ -50,7 +58,7 @@ class DeadlineKeeper(SessionGroupMember):
         self.over = False  # the socket ended because the session is over
         # The pending wake-up: a timer handle until it fires (a few hundred bytes, where a
         # sleeping task costs over a kilobyte a tab), then the task checking the deadline.
-        self.timer: asyncio.TimerHandle | asyncio.Task[None] | None = None
+        self.timer: Cancellable | None = None
 
     # Timing -----------------------------------------------------------------------------
 
@@ -98,7 +106,7 @@ class DeadlineKeeper(SessionGroupMember):
         (none for None)."""
         self.cancel_timer()
         if delay is not None and not self.ended:
-            self.timer = asyncio.get_running_loop().call_later(delay, self.wake)
+            self.timer = self.scheduler.call_later(delay, self.wake)
 
     def wake(self) -> None:
         self.timer = asyncio.get_running_loop().create_task(self.check_on_time())

@@ -9,13 +9,25 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django import urls
 from django.test import Client
 
+from sessions_live.consumers import SessionConsumer
+from sessions_live.protocol import TAB_SOCKET_PATH
 from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns
 
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
 TAB = "/ws/sessions-live/"
 BOARD = "/ws/sessions-live/dashboard/"
+
+
+def tab_application(**consumer_kwargs: Any) -> Any:
+    """The routing of the README with tab consumers built with ``consumer_kwargs`` (e.g. the
+    clocks and scheduler of a :class:`tests.fake_time.FakeTime`)."""
+    return AuthMiddlewareStack(
+        URLRouter([urls.path(TAB_SOCKET_PATH, SessionConsumer.as_asgi(**consumer_kwargs))])
+    )
+
 
 _open: list[WebsocketCommunicator] = []
 
@@ -29,7 +41,10 @@ async def close_all() -> None:
 
 
 async def connect(
-    client: Client | None, path: str = TAB, headers: list[tuple[bytes, bytes]] | None = None
+    client: Client | None,
+    path: str = TAB,
+    headers: list[tuple[bytes, bytes]] | None = None,
+    app: Any = APP,
 ) -> WebsocketCommunicator:
     """A socket with the client's session cookie (none for ``None``), from this site's page
     unless ``headers`` name another origin."""
@@ -39,7 +54,7 @@ async def connect(
     if client is not None:
         key = await sync_to_async(lambda: client.session.session_key)()
         headers.append((b"cookie", f"sessionid={key}".encode()))
-    socket = WebsocketCommunicator(APP, path, headers=headers)
+    socket = WebsocketCommunicator(app, path, headers=headers)
     _open.append(socket)
     connected, _ = await socket.connect()
     assert connected

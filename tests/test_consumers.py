@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -21,8 +23,9 @@ from sessions_live.presence import presence
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.sweep import sweep_once
 
+from .fake_time import EXACT, fake_time_of
 from .helpers import age
-from .sockets import TAB, close_all, closed_with, connect, frame
+from .sockets import APP, TAB, close_all, closed_with, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -54,8 +57,8 @@ async def refused_as_expired(tab: WebsocketCommunicator, reason: str) -> None:
     assert await closed_with(tab) == 4401
 
 
-async def hello(client: Client) -> WebsocketCommunicator:
-    tab = await open_tab(client)
+async def hello(client: Client, app: Any = APP) -> WebsocketCommunicator:
+    tab = await connect(client, TAB, app=app)
     assert (await frame(tab))["type"] == "hello"
     return tab
 
@@ -110,36 +113,38 @@ async def test_tabs_of_a_session_share_one_record_in_a_process(
 
 
 async def test_warning_reaches_every_tab_then_activity_closes_it_everywhere(
-    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+    asigned_in: Callable[..., Any],
 ) -> None:
-    timeouts(WARN_AFTER=0.4, EXPIRE_AFTER=2.0, ACTIVITY_INTERVAL=1)
     client = await asigned_in()
-    a, b = await hello(client), await hello(client)
+    clock, app = await fake_time_of(client)
+    a, b = await hello(client, app), await hello(client, app)
+    assert await clock.next() == pytest.approx(540, abs=EXACT)
     for tab in (a, b):
         message = await frame(tab)
         assert message["type"] == "warning"
         assert message["reason"] == "idle"
-        assert 1.4 < message["expires_in"] <= 1.6
+        assert message["expires_in"] == pytest.approx(60, abs=EXACT)
+    clock.move(5)
     await b.send_json_to({"type": "activity", "idle": 0})
     for tab in (a, b):
         message = await frame(tab)
         assert message["type"] == "active"
-        assert message["expires_in"] > 1.9
+        assert message["expires_in"] == pytest.approx(600, abs=EXACT)
     await a.disconnect()
     await b.disconnect()
 
 
 async def test_expiry_reaches_every_tab_and_ends_the_session_once(
-    asigned_in: Callable[..., Any],
-    timeouts: Callable[..., None],
-    logouts: list[dict[str, Any]],
+    asigned_in: Callable[..., Any], logouts: list[dict[str, Any]]
 ) -> None:
-    timeouts(WARN_AFTER=0.2, EXPIRE_AFTER=0.6)
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
-    tabs = [await hello(client) for _ in range(3)]
+    clock, app = await fake_time_of(client)
+    tabs = [await hello(client, app) for _ in range(3)]
+    assert await clock.next() == pytest.approx(540, abs=EXACT)
     for tab in tabs:
         assert (await frame(tab))["type"] == "warning"
+    assert await clock.next() == pytest.approx(60, abs=EXACT)
     for tab in tabs:
         message = await frame(tab)
         assert message == {
@@ -151,6 +156,7 @@ async def test_expiry_reaches_every_tab_and_ends_the_session_once(
         assert await tab.receive_nothing(0.2)  # `expired` once per tab, nothing after
     live = await record()
     assert live.end_reason == "idle"
+    assert live.ended == store.to_datetime(clock.now)  # at the deadline, not when it was seen
     assert len(logouts) == 1
     assert logouts[0]["request"].path == PATH
     assert not await Session.objects.filter(session_key=key).aexists()
@@ -214,23 +220,30 @@ async def test_socket_opened_past_the_deadline_is_ended_not_welcomed(
 
 
 async def test_activity_moves_every_tabs_deadline_once_per_window(
-    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+    asigned_in: Callable[..., Any],
 ) -> None:
-    timeouts(ACTIVITY_INTERVAL=10)
     client = await asigned_in()
-    a, b = await hello(client), await hello(client)
+    clock, app = await fake_time_of(client)
+    a, b = await hello(client, app), await hello(client, app)
     before = (await record()).last_activity
-    await asyncio.sleep(0.05)
+    clock.move(30)
     await a.send_json_to({"type": "activity", "idle": 0})
     for tab in (a, b):  # every tab's countdown follows the new deadline
         message = await frame(tab)
         assert message["type"] == "active"
-        assert message["expires_in"] > 599.9
+        assert message["expires_in"] == pytest.approx(600, abs=EXACT)
     written = (await record()).last_activity
-    assert written > before
+    assert written == before + dt.timedelta(seconds=30)
+    clock.move(2)
     await a.send_json_to({"type": "activity", "idle": 0})  # within the window: kept for its end
     assert await b.receive_nothing(0.3)
     assert (await record()).last_activity == written
+    assert await clock.next() == pytest.approx(8, abs=EXACT)  # the window's end (10 s)
+    for tab in (a, b):
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert message["expires_in"] == pytest.approx(600 - 8, abs=EXACT)  # input 8 s ago
+    assert (await record()).last_activity == written + dt.timedelta(seconds=2)
 
 
 @pytest.mark.parametrize(
@@ -306,34 +319,38 @@ async def test_session_ended_elsewhere_is_refused_with_its_reason(
 
 
 async def test_no_timer_survives_a_disconnect_during_a_check(
-    asigned_in: Callable[..., Any],
-    timeouts: Callable[..., None],
-    monkeypatch: pytest.MonkeyPatch,
+    asigned_in: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    timeouts(WARN_AFTER=0.5, EXPIRE_AFTER=3)
-    slow_reads: list[float] = []
+    reading, release = threading.Event(), threading.Event()
     real_get = store.get
 
     def slow_get(pk: Any) -> Any:
-        slow_reads.append(time.time())
-        time.sleep(0.3)
+        reading.set()
+        assert release.wait(10), "the test never let the read finish"
         return real_get(pk)
 
     monkeypatch.setattr(store, "get", slow_get)
-    tab = await hello(await asigned_in())
-    await asyncio.sleep(0.6)  # the timer woke at 0.5 s and is inside the slow read
-    assert slow_reads
-    await tab.disconnect()
-    await asyncio.sleep(0.5)
-    checks = [t for t in asyncio.all_tasks() if "check_on_time" in repr(t.get_coro())]
+    client = await asigned_in()
+    clock, app = await fake_time_of(client)
+    tab = await hello(client, app)
+    live_id = (await record()).pk
+    await clock.next()  # the warning deadline: the timer wakes, and reads the store
+    assert await asyncio.to_thread(reading.wait, 10)  # not the database's thread: it waits
+    # The tab closes while the read is under way (channels handles the disconnect once the
+    # database's thread is free again, so the read finishes first).
+    leaving = asyncio.ensure_future(tab.disconnect())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    release.set()
+    await leaving
+    assert live_id not in presence.by_session
+    for _ in range(500):  # until the check, done reading, has seen the disconnect
+        checks = [t for t in asyncio.all_tasks() if "check_on_time" in repr(t.get_coro())]
+        if not checks:
+            break
+        await asyncio.sleep(0.01)
     assert checks == []
-    pending = [
-        handle
-        for handle in asyncio.get_running_loop()._scheduled  # type: ignore[attr-defined]
-        if not handle.cancelled()
-        and isinstance(getattr(handle._callback, "__self__", None), SessionConsumer)
-    ]
-    assert pending == []
+    assert clock.pending() == []  # and it scheduled no next wake-up
 
 
 @pytest.mark.parametrize(
@@ -417,13 +434,10 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
 
 
 async def test_busy_tabs_write_a_session_once_per_activity_window(
-    asigned_in: Callable[..., Any],
-    timeouts: Callable[..., None],
-    monkeypatch: pytest.MonkeyPatch,
+    asigned_in: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Five tabs sending input at once: one write and one fan-out at the window's start, one
     with the newest input at its end, not one per tab or per frame (bench/storm.py)."""
-    timeouts(ACTIVITY_INTERVAL=0.5)
     writes: list[float] = []
     real = lifecycle.record_activity
 
@@ -433,21 +447,30 @@ async def test_busy_tabs_write_a_session_once_per_activity_window(
 
     monkeypatch.setattr(lifecycle, "record_activity", counted)
     client = await asigned_in()
-    tabs = [await hello(client) for _ in range(5)]
-    await asyncio.sleep(0.5)  # a window after the hellos
-    for _ in range(3):
+    clock, app = await fake_time_of(client)
+    tabs = [await hello(client, app) for _ in range(5)]
+    clock.move(10)  # a window (ACTIVITY_INTERVAL) after the hellos
+    first_input = clock.now
+    for round_ in range(3):
+        if round_:
+            clock.move(0.05)
         for tab in tabs:
             await tab.send_json_to({"type": "activity", "idle": 0})
-        await asyncio.sleep(0.05)
-    sent_last = time.time()
-    for tab in tabs:  # the leading write reaches every tab
+        if not round_:
+            for tab in tabs:  # the leading write reaches every tab
+                assert (await frame(tab))["type"] == "active"
+        for tab in tabs:  # the tab's frames so far are handled, on the time they came at
+            await tab.send_json_to({"type": "unknown"})
+            assert (await frame(tab))["code"] == "unknown_type"
+    last_input = clock.now
+    assert writes == [first_input]
+    # The window's end (ACTIVITY_INTERVAL after the leading write) writes the newest input.
+    assert await clock.next() == pytest.approx(10 - 0.1, abs=EXACT)
+    for tab in tabs:
         assert (await frame(tab))["type"] == "active"
-    assert len(writes) == 1
-    for tab in tabs:  # then the trailing one, with the newest input
-        assert (await frame(tab, timeout=2))["type"] == "active"
-    assert len(writes) == 2
-    assert writes[1] == pytest.approx(sent_last, abs=0.1)
-    assert (await record()).last_activity.timestamp() == pytest.approx(writes[1])
+    assert writes == [first_input, pytest.approx(last_input, abs=EXACT)]
+    assert (await record()).last_activity.timestamp() == pytest.approx(last_input, abs=1e-5)
     for tab in tabs:  # nothing more is pending
-        assert await tab.receive_nothing(0.7)
+        assert await tab.receive_nothing(0.3)
     assert len(writes) == 2
+    assert [t for t in clock.pending() if t.due < clock.now + 500] == []  # only the warning

@@ -20,8 +20,9 @@ from sessions_live import lifecycle, signals, store
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.sweep import sweep_once
 
+from .fake_time import EXACT, fake_time_of
 from .helpers import age, live_of
-from .sockets import close_all, closed_with, connect, frame
+from .sockets import APP, close_all, closed_with, connect, frame
 
 NAMES = (
     "session_started",
@@ -203,8 +204,8 @@ async def _close_tabs() -> AsyncIterator[None]:
     await close_all()
 
 
-async def hello(client: Client) -> WebsocketCommunicator:
-    tab = await connect(client)
+async def hello(client: Client, app: Any = APP) -> WebsocketCommunicator:
+    tab = await connect(client, app=app)
     assert (await frame(tab))["type"] == "hello"
     return tab
 
@@ -233,14 +234,16 @@ async def test_tab_activity_is_sent_once_per_write_not_per_frame(
 @pytest.mark.usefixtures("layer", "stop_sweeper")
 @pytest.mark.django_db(transaction=True)
 async def test_tabs_warning_and_expiry_are_sent_once_for_every_tab_of_the_process(
-    asigned_in: Callable[..., Any], timeouts: Callable[..., None], events: Events
+    asigned_in: Callable[..., Any], events: Events
 ) -> None:
-    timeouts(WARN_AFTER=0.3, EXPIRE_AFTER=0.9)
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
-    tabs = [await hello(client) for _ in range(3)]
+    clock, app = await fake_time_of(client)
+    tabs = [await hello(client, app) for _ in range(3)]
+    await clock.next()  # the warning deadline
     for tab in tabs:
         assert (await frame(tab))["type"] == "warning"
+    await clock.next()  # the expiry
     for tab in tabs:
         assert (await frame(tab))["type"] == "expired"
         assert await closed_with(tab) == 4401
@@ -249,7 +252,7 @@ async def test_tabs_warning_and_expiry_are_sent_once_for_every_tab_of_the_proces
     [warned] = sent(events, "session_warned")
     assert set(warned) == {"live_session", "reason", "expires_in"}
     assert warned["reason"] == "idle"
-    assert 0 < warned["expires_in"] <= 0.6
+    assert warned["expires_in"] == pytest.approx(60, abs=EXACT)
     assert [kwargs["reason"] for kwargs in sent(events, "session_expired")] == ["idle"]
     assert [kwargs["reason"] for kwargs in sent(events, "session_ended")] == ["idle"]
     connected = {kwargs["channel_name"] for kwargs in sent(events, "tab_connected")}

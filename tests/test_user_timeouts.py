@@ -15,8 +15,9 @@ from sessions_live import checks, store
 from sessions_live.sweep import sweep_once
 from sessions_live.user_timeouts import fields_for, timeouts_of
 
+from .fake_time import EXACT, FakeTime
 from .helpers import live_of
-from .sockets import close_all, connect, frame
+from .sockets import close_all, connect, frame, tab_application
 
 HOOK = "tests.test_user_timeouts.timeouts_for"
 ANSWERS: dict[str, Any] = {}
@@ -96,16 +97,21 @@ def test_the_sweep_and_http_apply_a_users_own_deadline(signed_in: Callable[..., 
 async def test_the_tab_is_told_its_users_own_timeouts_and_warned_by_them(
     asigned_in: Callable[..., Any],
 ) -> None:
-    ANSWERS["short"] = {"WARN_AFTER": 0.5, "EXPIRE_AFTER": 1.5}
+    ANSWERS["short"] = {"WARN_AFTER": 90, "EXPIRE_AFTER": 120}
     short, other = await asigned_in("short"), await asigned_in("other")
-    short_tab, other_tab = await connect(short), await connect(other)
+    signed_in_at = store.to_epoch((await sync_to_async(live_of)(short)).last_activity)
+    clock = FakeTime(start=signed_in_at)
+    short_tab = await connect(short, app=tab_application(**clock.consumer_kwargs()))
+    other_tab = await connect(other)  # on real time: its 540 s are far away
     hello = await frame(short_tab)
-    assert (hello["warn_after"], hello["expire_after"]) == (0.5, 1.5)
-    assert 1.4 < hello["expires_in"] <= 1.5
+    assert (hello["warn_after"], hello["expire_after"]) == (90, 120)
+    assert (hello["warn_in"], hello["expires_in"]) == pytest.approx((90, 120), abs=EXACT)
     assert (await frame(other_tab))["expire_after"] == 600
+    assert await clock.next() == pytest.approx(90, abs=EXACT)  # its own, not the setting's 540
     warning = await frame(short_tab)
     assert warning["type"] == "warning"
-    assert 0.9 < warning["expires_in"] <= 1.0
+    assert warning["expires_in"] == pytest.approx(30, abs=EXACT)
+    assert await clock.next() == pytest.approx(30, abs=EXACT)
     expired = await frame(short_tab)
     assert (expired["type"], expired["reason"]) == ("expired", "idle")
     assert await other_tab.receive_nothing(0.2)
