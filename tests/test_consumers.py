@@ -68,7 +68,9 @@ async def record() -> LiveSession:
 
 
 async def test_hello_carries_the_servers_durations(asigned_in: Callable[..., Any]) -> None:
-    tab = await open_tab(await asigned_in())
+    client = await asigned_in()
+    _, app = await fake_time_of(client)
+    tab = await connect(client, TAB, app=app)
     message = await frame(tab)
     assert set(message) == {
         "type",
@@ -79,8 +81,7 @@ async def test_hello_carries_the_servers_durations(asigned_in: Callable[..., Any
         "activity_interval",
     }
     assert (message["warn_after"], message["expire_after"]) == (540, 600)
-    assert 539 < message["warn_in"] <= 540
-    assert 599 < message["expires_in"] <= 600
+    assert (message["warn_in"], message["expires_in"]) == pytest.approx((540, 600), abs=EXACT)
     assert await tab.receive_nothing(0.1)
     assert await sync_to_async((await record()).tabs.count)() == 1
     await tab.disconnect()
@@ -89,12 +90,14 @@ async def test_hello_carries_the_servers_durations(asigned_in: Callable[..., Any
 
 async def test_extend_in_one_tab_is_active_in_every_tab(asigned_in: Callable[..., Any]) -> None:
     client = await asigned_in()
-    a, b = await hello(client), await hello(client)
+    clock, app = await fake_time_of(client)
+    a, b = await hello(client, app), await hello(client, app)
+    clock.move(100)
     await a.send_json_to({"type": "extend"})
     for tab in (a, b):
         message = await frame(tab)
         assert message["type"] == "active"
-        assert 599 < message["expires_in"] <= 600
+        assert message["expires_in"] == pytest.approx(600, abs=EXACT)
     await a.disconnect()
     await b.disconnect()
 
@@ -325,8 +328,9 @@ async def test_no_timer_survives_a_disconnect_during_a_check(
     real_get = store.get
 
     def slow_get(pk: Any) -> Any:
-        reading.set()
-        assert release.wait(10), "the test never let the read finish"
+        if not reading.is_set():  # only the first read waits: nothing else queues behind it
+            reading.set()
+            assert release.wait(30), "the test never let the read finish"
         return real_get(pk)
 
     monkeypatch.setattr(store, "get", slow_get)
@@ -334,14 +338,16 @@ async def test_no_timer_survives_a_disconnect_during_a_check(
     clock, app = await fake_time_of(client)
     tab = await hello(client, app)
     live_id = (await record()).pk
-    await clock.next()  # the warning deadline: the timer wakes, and reads the store
-    assert await asyncio.to_thread(reading.wait, 10)  # not the database's thread: it waits
-    # The tab closes while the read is under way (channels handles the disconnect once the
-    # database's thread is free again, so the read finishes first).
-    leaving = asyncio.ensure_future(tab.disconnect())
-    for _ in range(3):
-        await asyncio.sleep(0)
-    release.set()
+    try:
+        await clock.next()  # the warning deadline: the timer wakes, and reads the store
+        assert await asyncio.to_thread(reading.wait, 30)  # not the database's thread: it waits
+        # The tab closes while the read is under way (channels handles the disconnect once
+        # the database's thread is free again, so the read finishes first).
+        leaving = asyncio.ensure_future(tab.disconnect(timeout=30))
+        for _ in range(3):
+            await asyncio.sleep(0)
+    finally:  # a failure above must not leave the database's thread (every test's) blocked
+        release.set()
     await leaving
     assert live_id not in presence.by_session
     for _ in range(500):  # until the check, done reading, has seen the disconnect
@@ -407,17 +413,19 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
     first = consumers[0]
     assert isinstance(first, SessionConsumer)
 
+    signed_in_at = store.to_epoch(live.last_activity)
+
     def later(seconds: float) -> None:
         for consumer in consumers:
             assert isinstance(consumer, SessionConsumer)
-            consumer.clock = lambda: time.time() + seconds
+            consumer.clock = lambda: signed_in_at + seconds
 
     later(560)  # into the warning period of a 540/600 session
     await first.check()  # as its timer would, at the warning deadline
     for tab in tabs:
         message = await frame(tab)
         assert message["type"] == "warning"
-        assert 39 < message["expires_in"] <= 40
+        assert message["expires_in"] == pytest.approx(40, abs=EXACT)
     assert calls == {"get": 1, "mark_changed": 1, "claim_end": 0, "announce_end": 0}
 
     later(601)  # past the deadline

@@ -15,6 +15,7 @@ from sessions_live import lifecycle, signals
 from sessions_live.models import LiveSession
 from sessions_live.sweep import sweep_once
 
+from .fake_time import EXACT, fake_time_of
 from .helpers import age, live_of
 from .sockets import close_all, connect, frame
 
@@ -43,8 +44,8 @@ def leases() -> Iterator[list[dict[str, Any]]]:
     signals.session_extended.disconnect(dispatch_uid="test.lease")
 
 
-async def hello(client: Client) -> Any:
-    tab = await connect(client)
+async def hello(client: Client, app: Any) -> Any:
+    tab = await connect(client, app=app)
     assert (await frame(tab))["type"] == "hello"
     return tab
 
@@ -56,17 +57,18 @@ async def test_a_lease_moves_every_tabs_deadline_within_max_lease(
 ) -> None:
     timeouts(MAX_LEASE=1800)
     client = await asigned_in()
-    video, other = await hello(client), await hello(client)
-    asked = time.time()
+    clock, app = await fake_time_of(client)
+    video, other = await hello(client, app), await hello(client, app)
+    asked = clock.now
     await video.send_json_to({"type": "lease", "seconds": 7200})  # more than MAX_LEASE
     for tab in (video, other):
         message = await frame(tab)
         assert message["type"] == "active"
-        assert 1799 < message["expires_in"] <= 1800
-        assert message["warn_in"] == pytest.approx(message["expires_in"] - 60, abs=0.01)
+        assert message["expires_in"] == pytest.approx(1800, abs=EXACT)
+        assert message["warn_in"] == pytest.approx(1800 - 60, abs=EXACT)
     live = await LiveSession.objects.aget()
     assert live.leased_until is not None
-    assert live.leased_until.timestamp() == pytest.approx(asked + 1800, abs=1)
+    assert live.leased_until.timestamp() == pytest.approx(asked + 1800, abs=EXACT)
     [lease] = leases
     assert lease["live_session"].pk == live.pk
     assert lease["until"] == live.leased_until
@@ -80,15 +82,20 @@ async def test_a_lease_never_passes_the_absolute_limit(
     asigned_in: Callable[..., Any], timeouts: Callable[..., None]
 ) -> None:
     timeouts(MAX_LEASE=1800, ABSOLUTE_EXPIRE_AFTER=1000)
-    tab = await hello(await asigned_in())
+    client = await asigned_in()
+    _, app = await fake_time_of(client)
+    tab = await hello(client, app)
     await tab.send_json_to({"type": "lease", "seconds": 1800})
     message = await frame(tab)
     assert message["type"] == "active"
+    # The absolute limit counts from the session's creation, a moment before its sign-in.
     assert 999 < message["expires_in"] <= 1000
 
 
 async def test_leases_are_refused_unless_enabled(asigned_in: Callable[..., Any]) -> None:
-    tab = await hello(await asigned_in())
+    client = await asigned_in()
+    _, app = await fake_time_of(client)
+    tab = await hello(client, app)
     await tab.send_json_to({"type": "lease", "seconds": 60})
     assert await frame(tab) == {
         "type": "error",
@@ -118,11 +125,13 @@ async def test_a_lease_is_told_to_a_tab_that_connects_later(
 ) -> None:
     timeouts(MAX_LEASE=1800)
     client = await asigned_in()
-    first = await hello(client)
+    clock, app = await fake_time_of(client)
+    first = await hello(client, app)
     await first.send_json_to({"type": "lease", "seconds": 1200})
     assert (await frame(first))["type"] == "active"
-    late = await connect(client)
+    clock.move(30)
+    late = await connect(client, app=app)
     message = await frame(late)
     assert message["type"] == "hello"
-    assert 1199 < message["expires_in"] <= 1200
+    assert message["expires_in"] == pytest.approx(1200 - 30, abs=EXACT)
     assert (await sync_to_async(live_of)(client)).leased_until is not None
