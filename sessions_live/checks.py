@@ -11,7 +11,15 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.urls import NoReverseMatch, reverse
 from django.utils.module_loading import import_string
 
-from .conf import KNOWN_KEYS, SETTING_NAME, get_settings, legacy_settings_in_use, user_settings
+from .conf import (
+    KNOWN_KEYS,
+    SETTING_NAME,
+    SessionsLiveSettings,
+    get_settings,
+    legacy_settings_in_use,
+    user_settings,
+)
+from .policy import is_seconds
 
 #: The sweep refreshes this process's tabs; TAB_STALE_AFTER (20 s) must hold two refreshes.
 MAX_SWEEP_INTERVAL = 10
@@ -108,137 +116,128 @@ def _is_network(value: Any) -> bool:
     return True
 
 
-def _is_seconds(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
 @register(Tags.security)
 def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
-    errors: list[CheckMessage] = []
+    """Every check of the ``SESSIONS_LIVE`` setting, one function per concern."""
     if not isinstance(getattr(settings, SETTING_NAME, {}), dict):
         return [Error(E008_MSG, hint=E008_HINT, id="sessions_live.E008")]
-    unknown = sorted(set(user_settings()) - KNOWN_KEYS)
-    if unknown:
-        errors.append(
-            Warning(
-                W003_MSG.format(keys=", ".join(unknown)), hint=W003_HINT, id="sessions_live.W003"
-            )
-        )
-    legacy = legacy_settings_in_use()
-    if legacy:
-        errors.append(
-            Warning(
-                W002_MSG.format(names=", ".join(legacy)), hint=W002_HINT, id="sessions_live.W002"
-            )
-        )
     conf = get_settings()
-    seconds = [
-        "WARN_AFTER",
-        "EXPIRE_AFTER",
-        "ACTIVITY_INTERVAL",
-        "CLOSE_GRACE",
-        "SWEEP_INTERVAL",
-        "RETENTION",
-        "DASHBOARD_INTERVAL",
+    return [
+        *_unknown_keys(),
+        *_legacy_names(),
+        *_durations(conf),
+        *_lists(conf),
+        *_flags(conf),
+        *_session_limit(conf),
+        *_timeouts_hook(conf),
     ]
-    for optional in ("ABSOLUTE_EXPIRE_AFTER", "MAX_LEASE"):
-        if getattr(conf, optional) is not None:
-            seconds.append(optional)
-    bad = {key for key in seconds if not _is_seconds(getattr(conf, key))}
-    errors.extend(
+
+
+def _unknown_keys() -> list[CheckMessage]:
+    unknown = sorted(set(user_settings()) - KNOWN_KEYS)
+    if not unknown:
+        return []
+    return [
+        Warning(W003_MSG.format(keys=", ".join(unknown)), hint=W003_HINT, id="sessions_live.W003")
+    ]
+
+
+def _legacy_names() -> list[CheckMessage]:
+    legacy = legacy_settings_in_use()
+    if not legacy:
+        return []
+    return [
+        Warning(W002_MSG.format(names=", ".join(legacy)), hint=W002_HINT, id="sessions_live.W002")
+    ]
+
+
+#: The settings that are durations; the optional ones may also be None (no limit).
+DURATIONS = (
+    "WARN_AFTER",
+    "EXPIRE_AFTER",
+    "ACTIVITY_INTERVAL",
+    "CLOSE_GRACE",
+    "SWEEP_INTERVAL",
+    "RETENTION",
+    "DASHBOARD_INTERVAL",
+)
+OPTIONAL_DURATIONS = ("ABSOLUTE_EXPIRE_AFTER", "MAX_LEASE")
+
+
+def _durations(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    """E002 for each duration that is no number of seconds, then how the valid ones relate
+    (E001, E010, W004)."""
+    keys = [*DURATIONS, *(key for key in OPTIONAL_DURATIONS if getattr(conf, key) is not None)]
+    bad = {key for key in keys if not is_seconds(getattr(conf, key))}
+    errors: list[CheckMessage] = [
         Error(
             E002_MSG.format(key=key, value=getattr(conf, key)),
             hint=E002_HINT,
             id="sessions_live.E002",
         )
-        for key in seconds
+        for key in keys
         if key in bad
-    )
+    ]
     if not bad & {"WARN_AFTER", "EXPIRE_AFTER"} and conf.WARN_AFTER >= conf.EXPIRE_AFTER:
-        errors.append(
-            Error(
-                E001_MSG.format(warn=conf.WARN_AFTER, expire=conf.EXPIRE_AFTER),
-                hint=E001_HINT,
-                id="sessions_live.E001",
-            )
-        )
+        message = E001_MSG.format(warn=conf.WARN_AFTER, expire=conf.EXPIRE_AFTER)
+        errors.append(Error(message, hint=E001_HINT, id="sessions_live.E001"))
     if "SWEEP_INTERVAL" not in bad and conf.SWEEP_INTERVAL >= MAX_SWEEP_INTERVAL:
-        errors.append(
-            Error(
-                E010_MSG.format(interval=conf.SWEEP_INTERVAL, limit=MAX_SWEEP_INTERVAL),
-                hint=E010_HINT,
-                id="sessions_live.E010",
-            )
-        )
+        message = E010_MSG.format(interval=conf.SWEEP_INTERVAL, limit=MAX_SWEEP_INTERVAL)
+        errors.append(Error(message, hint=E010_HINT, id="sessions_live.E010"))
     if not bad & {"WARN_AFTER", "ACTIVITY_INTERVAL"} and conf.ACTIVITY_INTERVAL >= conf.WARN_AFTER:
-        errors.append(
-            Warning(
-                W004_MSG.format(interval=conf.ACTIVITY_INTERVAL, warn=conf.WARN_AFTER),
-                hint=W004_HINT,
-                id="sessions_live.W004",
-            )
-        )
-    for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES", "TRUSTED_PROXIES"):
-        value = getattr(conf, key)
-        if not isinstance(value, tuple) or not all(isinstance(item, str) for item in value):
-            errors.append(
-                Error(
-                    E007_MSG.format(key=key, expected="a list of strings", value=value),
-                    hint=E007_HINT,
-                    id="sessions_live.E007",
-                )
-            )
+        message = W004_MSG.format(interval=conf.ACTIVITY_INTERVAL, warn=conf.WARN_AFTER)
+        errors.append(Warning(message, hint=W004_HINT, id="sessions_live.W004"))
+    return errors
+
+
+def _wrong_type(key: str, expected: str, value: Any) -> CheckMessage:
+    message = E007_MSG.format(key=key, expected=expected, value=value)
+    return Error(message, hint=E007_HINT, id="sessions_live.E007")
+
+
+def _lists(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    """The lists of strings (E007), and the proxies among them that are no address (E009)."""
+    errors = [
+        _wrong_type(key, "a list of strings", value)
+        for key in ("PASSIVE_URLS", "PASSIVE_URL_NAMES", "TRUSTED_PROXIES")
+        if not isinstance(value := getattr(conf, key), tuple)
+        or not all(isinstance(item, str) for item in value)
+    ]
     if isinstance(conf.TRUSTED_PROXIES, tuple):
         invalid = [entry for entry in conf.TRUSTED_PROXIES if not _is_network(entry)]
         if invalid:
-            errors.append(
-                Error(
-                    E009_MSG.format(entries=", ".join(map(repr, invalid))),
-                    hint=E009_HINT,
-                    id="sessions_live.E009",
-                )
-            )
-    for key in ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN"):
-        if not isinstance(getattr(conf, key), bool):
-            errors.append(
-                Error(
-                    E007_MSG.format(key=key, expected="True or False", value=getattr(conf, key)),
-                    hint=E007_HINT,
-                    id="sessions_live.E007",
-                )
-            )
-    if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):
-        errors.append(
-            Error(
-                E007_MSG.format(
-                    key="LOGIN_URL", expected="a URL path string or None", value=conf.LOGIN_URL
-                ),
-                hint=E007_HINT,
-                id="sessions_live.E007",
-            )
-        )
-    if not isinstance(conf.BASE_TEMPLATE, str) or not conf.BASE_TEMPLATE:
-        errors.append(
-            Error(
-                E007_MSG.format(
-                    key="BASE_TEMPLATE", expected="a template name", value=conf.BASE_TEMPLATE
-                ),
-                hint=E007_HINT,
-                id="sessions_live.E007",
-            )
-        )
-    limit = conf.MAX_SESSIONS_PER_USER
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        errors.append(Error(E011_MSG.format(value=limit), hint=E011_HINT, id="sessions_live.E011"))
-    if (problem := _hook_problem(conf.TIMEOUTS_FOR)) is not None:
-        errors.append(
-            Error(
-                E012_MSG.format(value=conf.TIMEOUTS_FOR, problem=problem),
-                hint=E012_HINT,
-                id="sessions_live.E012",
-            )
-        )
+            message = E009_MSG.format(entries=", ".join(map(repr, invalid)))
+            errors.append(Error(message, hint=E009_HINT, id="sessions_live.E009"))
     return errors
+
+
+def _flags(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    """The booleans, the login URL and the base template: each of its own type (E007)."""
+    errors = [
+        _wrong_type(key, "True or False", getattr(conf, key))
+        for key in ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN")
+        if not isinstance(getattr(conf, key), bool)
+    ]
+    if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):
+        errors.append(_wrong_type("LOGIN_URL", "a URL path string or None", conf.LOGIN_URL))
+    if not isinstance(conf.BASE_TEMPLATE, str) or not conf.BASE_TEMPLATE:
+        errors.append(_wrong_type("BASE_TEMPLATE", "a template name", conf.BASE_TEMPLATE))
+    return errors
+
+
+def _session_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    limit = conf.MAX_SESSIONS_PER_USER
+    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+        return []
+    return [Error(E011_MSG.format(value=limit), hint=E011_HINT, id="sessions_live.E011")]
+
+
+def _timeouts_hook(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    problem = _hook_problem(conf.TIMEOUTS_FOR)
+    if problem is None:
+        return []
+    message = E012_MSG.format(value=conf.TIMEOUTS_FOR, problem=problem)
+    return [Error(message, hint=E012_HINT, id="sessions_live.E012")]
 
 
 def _hook_problem(path: Any) -> str | None:
@@ -304,7 +303,7 @@ def check_warning_time(
     app_configs: Sequence[Any] | None = None, **kwargs: Any
 ) -> list[CheckMessage]:
     conf = get_settings()
-    if not (_is_seconds(conf.WARN_AFTER) and _is_seconds(conf.EXPIRE_AFTER)):
+    if not (is_seconds(conf.WARN_AFTER) and is_seconds(conf.EXPIRE_AFTER)):
         return []  # E002
     warning = conf.EXPIRE_AFTER - conf.WARN_AFTER
     if 0 < warning < MIN_WARNING:  # not above 0: E001

@@ -17,7 +17,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.shortcuts import resolve_url
 
-from .policy import Timeouts
+from .policy import Timeouts, is_seconds
 
 SETTING_NAME = "SESSIONS_LIVE"
 
@@ -112,10 +112,6 @@ def legacy_settings_in_use() -> list[str]:
     ]
 
 
-def _is_positive(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
-
-
 @functools.cache
 def get_settings() -> SessionsLiveSettings:
     values: dict[str, Any] = {}
@@ -124,7 +120,7 @@ def get_settings() -> SessionsLiveSettings:
             values[key] = getattr(django_settings, legacy)
     values.update((k, v) for k, v in user_settings().items() if k in KNOWN_KEYS)
     warn = values.get("WARN_AFTER", SessionsLiveSettings.WARN_AFTER)
-    if "ACTIVITY_INTERVAL" not in values and _is_positive(warn):
+    if "ACTIVITY_INTERVAL" not in values and is_seconds(warn):
         # Unset: at most a quarter of WARN_AFTER, so short timeouts (django-session-security's
         # own test project warns after 5 s) never warn an active user.
         values["ACTIVITY_INTERVAL"] = min(SessionsLiveSettings.ACTIVITY_INTERVAL, warn / 4)

@@ -8,7 +8,9 @@ process, sharing wall-clock epoch seconds through the store, reaches the same ve
 from __future__ import annotations
 
 import enum
+import math
 from dataclasses import dataclass
+from typing import TypeGuard
 
 
 class State(enum.StrEnum):
@@ -20,6 +22,16 @@ class State(enum.StrEnum):
 class ExpiryReason(enum.StrEnum):
     IDLE = "idle"
     ABSOLUTE = "absolute"
+
+
+def is_number(value: object) -> TypeGuard[float]:
+    """A finite int or float that is not a bool (``True`` is no number of seconds)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def is_seconds(value: object) -> TypeGuard[float]:
+    """A duration the timing rules accept: a finite number of seconds above 0."""
+    return is_number(value) and value > 0
 
 
 @dataclass(frozen=True, slots=True)

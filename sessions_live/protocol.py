@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, TypeGuard, cast
+from typing import Any, Literal, TypedDict, cast
+
+from .policy import is_number, is_seconds
 
 #: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"
@@ -133,19 +135,15 @@ def parse_client_frame(text: str | None, binary: bytes | None = None) -> ClientF
         raise _unknown(frame_type)
     if frame_type == "lease":
         seconds = data.get("seconds")
-        if not (_is_number(seconds) and seconds > 0):
+        if not is_seconds(seconds):
             raise FrameError(ERROR_INVALID_FIELD, "'seconds' must be a number above 0.")
         return ClientFrame(type="lease", seconds=float(seconds))
     if frame_type != "activity":
         return ClientFrame(type=cast(ClientFrameType, frame_type))
     idle = data.get("idle")
-    if idle is not None and not _is_number(idle):
+    if idle is not None and not is_number(idle):
         raise FrameError(ERROR_INVALID_FIELD, "'idle' must be a number of seconds.")
     return ClientFrame(type="activity", idle=None if idle is None else float(idle))
-
-
-def _is_number(value: Any) -> TypeGuard[float]:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True, slots=True)

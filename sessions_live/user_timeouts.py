@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 
 from .conf import get_settings
 from .models import LiveSession
-from .policy import Timeouts
+from .policy import Timeouts, is_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +49,7 @@ def fields_for(user: Any, request: HttpRequest) -> dict[str, dt.timedelta | None
         return {}
     unknown = set(answer) - set(FIELDS)
     values = {key: answer.get(key) for key in FIELDS}
-    if unknown or any(
-        value is not None
-        and (isinstance(value, bool) or not isinstance(value, int | float) or value <= 0)
-        for value in values.values()
-    ):
+    if unknown or any(value is not None and not is_seconds(value) for value in values.values()):
         logger.error(
             "sessions_live: TIMEOUTS_FOR returned %r; the SESSIONS_LIVE settings apply", answer
         )
