@@ -96,7 +96,7 @@ def test_warn_not_below_expire_is_e001(settings: Any) -> None:
     ]
 
 
-@pytest.mark.parametrize("value", [0, -5, "600", None, True])
+@pytest.mark.parametrize("value", [0, -5, "600", None, True, float("inf"), float("nan")])
 def test_non_positive_or_non_numeric_timeout_is_e002(settings: Any, value: Any) -> None:
     settings.SESSIONS_LIVE = {"WARN_AFTER": 100, "EXPIRE_AFTER": value}
     assert checks.check_settings() == [

@@ -10,6 +10,8 @@ from sessions_live.policy import (
     Timeouts,
     activity_time,
     evaluate,
+    is_number,
+    is_seconds,
 )
 
 T0 = 1_800_000_000.0  # an arbitrary epoch second
@@ -129,3 +131,25 @@ def test_a_lease_holds_off_idleness_but_not_the_absolute_limit() -> None:
         last_activity=T0, started=T0, timeouts=ABSOLUTE, now=T0 + 3000, leased_until=T0 + 9000
     )
     assert (capped.reason, capped.expires_in) == (ExpiryReason.ABSOLUTE, 600)
+
+
+@pytest.mark.parametrize("value", [1, 0.5, 10**9])
+def test_a_finite_number_above_zero_is_a_duration(value: float) -> None:
+    assert is_number(value)
+    assert is_seconds(value)
+
+
+@pytest.mark.parametrize(
+    "value", [0, -1, True, False, None, "60", float("inf"), float("-inf"), float("nan"), [60]]
+)
+def test_anything_else_is_no_duration(value: object) -> None:
+    """The settings checks, the lease frame and the TIMEOUTS_FOR hook all ask this: a bool
+    or infinity is no number of seconds anywhere."""
+    assert not is_seconds(value)
+
+
+def test_zero_and_negative_numbers_are_numbers_but_no_durations() -> None:
+    assert is_number(0)
+    assert is_number(-1.5)
+    assert not is_number(True)
+    assert not is_number(float("nan"))
