@@ -67,6 +67,7 @@ def test_each_user_gets_the_hooks_timeouts_and_others_the_settings(
         {"EXPIRE_AFTER": -5},
         {"EXPIRE_AFTER": "600"},
         {"EXPIRE_AFTER": True},
+        {"ABSOLUTE_EXPIRE_AFTER": float("inf")},
         {"EXPIRE_AFTRE": 60},
     ],
 )
