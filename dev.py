@@ -5,9 +5,12 @@
     python3 dev.py test [PYTEST ARGS]
                           set up .venv, find (or, as root, install) Chromium, run ruff and
                           mypy, then the whole pytest suite on the newest supported Python
-                          found and the newest Django, and the in-process tests (not marked
-                          slow) on every other supported Python/Django pair whose Python is
-                          on this machine; prints the pairs it ran and could not run
+                          found and the newest Django, measuring branch coverage, and the
+                          in-process tests (not marked slow) on every other supported
+                          Python/Django pair whose Python is on this machine; prints the
+                          pairs it ran and could not run, and the coverage
+    python3 dev.py test --fast [PYTEST ARGS]
+                          the inner loop: set up .venv, run the in-process tests on it only
     python3 dev.py bench [NAME ...] [--quick]
                           set up .venv and Chromium, run the benchmarks (bench/), write
                           bench/results/ and docs/benchmarks.md
@@ -275,6 +278,10 @@ def run_pair(pair: Pair, pytest_args: list[str]) -> None:
 #: waiting on servers, timers and the browser: the browser tests, which need a process of
 #: their own (sync Playwright keeps an event loop in the main thread), and all the others.
 HALVES = (["--ignore=tests/browser"], ["tests/browser"])
+#: `dev.py test --fast` leaves out the browser tests too.
+FAST = ("--ignore=tests/browser",)
+#: Where the suite's coverage data goes (pyproject.toml's [tool.coverage.run] data_file).
+COVERAGE = MATRIX / "coverage"
 OUTCOMES = ("passed", "failed", "errors", "skipped")
 
 
@@ -351,16 +358,41 @@ def test(pytest_args: list[str]) -> None:
     background = threading.Thread(target=lambda: [run_pair(p, pytest_args) for p in others])
     background.start()
     env = {**os.environ, "CHROMIUM_PATH": browser, "PYTHONUNBUFFERED": "1"}
-    pytest = [tools / "python", "-m", "pytest"]
+    covered = True
     if pytest_args:  # what the caller chose, in one process
-        run_suite(main, [[*pytest, *pytest_args]], env)
+        run_suite(main, [[tools / "python", "-m", "pytest", *pytest_args]], env)
     else:
+        shutil.rmtree(COVERAGE, ignore_errors=True)
+        COVERAGE.mkdir(parents=True)
+        pytest = [tools / "python", "-m", "coverage", "run", "-m", "pytest"]
         browser_tmp = ["--basetemp", MATRIX / f"{main.name}-browser-tmp"]
         run_suite(main, [[*pytest, *HALVES[0]], [*pytest, *browser_tmp, *HALVES[1]]], env)
     background.join()
+    if not pytest_args:
+        covered = coverage_report(tools)
     report(everything)
-    if not all(p.passed for p in everything if p.interpreter):
+    if not covered or not all(p.passed for p in everything if p.interpreter):
         sys.exit(1)
+
+
+def fast(pytest_args: list[str]) -> None:
+    """The inner loop: the in-process tests on .venv's pair only (no linters, no coverage)."""
+    version, python = newest(find_pythons())
+    main_env(python, version, *project(TEST_EXTRAS, "dev", django=SUPPORTED[version][0]))
+    run(bin_dir(VENV) / "python", "-m", "pytest", *IN_PROCESS, *FAST, *pytest_args)
+
+
+def coverage_report(tools: Path) -> bool:
+    """Combine what the pytest processes and their servers measured, and print the branch
+    coverage of sessions_live; False if it is under pyproject.toml's floor (fail_under)."""
+    coverage = [tools / "python", "-m", "coverage"]
+    print("+", " ".join(map(str, [*coverage, "combine", "-q"])), flush=True)
+    subprocess.run([*map(str, coverage), "combine", "-q"], cwd=ROOT, check=False)
+    print("+", " ".join(map(str, [*coverage, "report"])), flush=True)
+    done = subprocess.run([*map(str, coverage), "report"], cwd=ROOT, check=False)
+    if done.returncode != 0:
+        print("Branch coverage is under the floor of [tool.coverage.report] fail_under.")
+    return done.returncode == 0
 
 
 def report(everything: list[Pair]) -> None:
@@ -404,6 +436,8 @@ def main() -> None:
     command, *rest = sys.argv[1:] or ["help"]
     if command == "demo":
         demo()
+    elif command == "test" and rest[:1] == ["--fast"]:
+        fast(rest[1:])
     elif command == "test":
         test(rest)
     elif command == "bench":
