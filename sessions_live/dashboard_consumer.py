@@ -212,8 +212,9 @@ class DashboardConsumer(GuardedConsumer):
         await self.send(text_data=encode(data))
 
 
-def end(frame: DashboardFrame, staff: Any, now: float) -> bool:
-    """End what a dashboard frame names, as ``staff``; False if it names no live session."""
+def end(frame: DashboardFrame, staff: Any, now: float) -> int:
+    """End what a dashboard frame names, as ``staff``: how many live sessions it named (all
+    ended now, by this call or a racing one); 0 if it names none."""
     if frame.type == "end":
         live = dashboard.find(frame.target)
         targets = [live] if live is not None and live.ended is None else []
@@ -221,4 +222,4 @@ def end(frame: DashboardFrame, staff: Any, now: float) -> bool:
         targets = dashboard.sessions_of(frame.target)
     for live in targets:
         lifecycle.end_session(live, EndReason.TERMINATED, now=now, by=staff)
-    return bool(targets)
+    return len(targets)
