@@ -18,7 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
-from . import dashboard, lifecycle, policy, store
+from . import dashboard, lifecycle, outages, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
 from .guarded import GuardedConsumer
@@ -161,8 +161,13 @@ class DashboardConsumer(GuardedConsumer):
                 )
                 since = now
                 await self.send_changes(changed, removed)
+            except outages.DATABASE_UNAVAILABLE:
+                # Every dashboard of the process asks each interval: log the outage once.
+                outages.database.failed()
             except Exception:
                 logger.exception("sessions_live: could not update a dashboard")
+            else:
+                outages.database.recovered()
 
     async def removed_rows(self) -> list[str]:
         known = set(self.rows)
