@@ -147,6 +147,9 @@ def dashboard_strings() -> dict[str, Any]:
         "confirmEndUser": _("End every session of %(user)s?"),
         "connected": _("Live"),
         "reconnecting": _("Connection lost. Reconnecting…"),
+        # The socket closed for good (4401, 4403): nothing comes back by reconnecting.
+        "signedOut": _("You are signed out. Sign in again to watch live sessions."),
+        "notAllowed": _("You are not allowed to watch live sessions."),
         "forbidden": _("You may not do that."),
         "notFound": _("No such live session."),
         "none": _("No sessions match."),
