@@ -85,7 +85,7 @@ def announce_end(
 ) -> None:
     """What follows a won claim (:func:`end_session`): the push, the tabs' rows, the Django
     session and the signals."""
-    push.send_sync(live.group_name, push.expired_event(reason))
+    push.send_sync(live.group_name, push.expired_event(reason, live))
     store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:
