@@ -12,13 +12,12 @@ settings' limits applied, or the value does not verify) the page states the sett
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from django.core.signing import BadSignature, Signer
 
-from .policy import ExpiryReason
+from .policy import ExpiryReason, is_seconds
 
 if TYPE_CHECKING:
     from .models import LiveSession
@@ -63,4 +62,4 @@ def limit_of(params: Mapping[str, str], reason: str) -> float | None:
         limit = float(_signer(reason).unsign(signed))
     except (BadSignature, ValueError):
         return None
-    return limit if math.isfinite(limit) and limit > 0 else None
+    return limit if is_seconds(limit) else None
