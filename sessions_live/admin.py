@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_POST
 
 from . import dashboard
@@ -82,8 +82,12 @@ class LiveSessionAdmin(ModelAdmin):
             frame = DashboardFrame(type="end", target=request.POST.get("id", ""))
         if request.POST.get("confirm") != "yes":
             return self.confirm_end(request, frame)
-        if end(frame, user, time.time()):
-            self.message_user(request, _("The session was ended."), messages.SUCCESS)
+        ended = end(frame, user, time.time())
+        if ended:
+            text = ngettext(
+                "%(count)d session was ended.", "%(count)d sessions were ended.", ended
+            ) % {"count": ended}
+            self.message_user(request, text, messages.SUCCESS)
         else:
             self.message_user(request, _("No such live session."), messages.WARNING)
         target = request.POST.get("next", "")
@@ -143,6 +147,9 @@ def dashboard_strings() -> dict[str, Any]:
         "confirmEndUser": _("End every session of %(user)s?"),
         "connected": _("Live"),
         "reconnecting": _("Connection lost. Reconnecting…"),
+        # The socket closed for good (4401, 4403): nothing comes back by reconnecting.
+        "signedOut": _("You are signed out. Sign in again to watch live sessions."),
+        "notAllowed": _("You are not allowed to watch live sessions."),
         "forbidden": _("You may not do that."),
         "notFound": _("No such live session."),
         "none": _("No sessions match."),

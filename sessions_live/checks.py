@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.conf import settings
@@ -104,7 +104,7 @@ E012_HINT = (
     "a dict of "
     "WARN_AFTER / EXPIRE_AFTER / ABSOLUTE_EXPIRE_AFTER, e.g. 'myapp.sessions.timeouts_for'."
 )
-E008_MSG = "SESSIONS_LIVE must be a dict."
+E008_MSG = "SESSIONS_LIVE must be a dict (or another mapping)."
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
 
 
@@ -119,7 +119,7 @@ def _is_network(value: Any) -> bool:
 @register(Tags.security)
 def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
     """Every check of the ``SESSIONS_LIVE`` setting, one function per concern."""
-    if not isinstance(getattr(settings, SETTING_NAME, {}), dict):
+    if not isinstance(getattr(settings, SETTING_NAME, {}), Mapping):  # as conf.py reads it
         return [Error(E008_MSG, hint=E008_HINT, id="sessions_live.E008")]
     conf = get_settings()
     return [

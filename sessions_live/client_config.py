@@ -25,16 +25,21 @@ def duration_text(seconds: float) -> str:
     return ngettext("%(count)d second", "%(count)d seconds", whole) % {"count": whole}
 
 
-def signed_out_message(reason: str) -> str:
+def signed_out_message(reason: str, limit: float | None = None) -> str:
+    """Why the visitor was signed out; ``limit``: the user's own limit that ended the session
+    (seconds), where one came with the reason (:mod:`sessions_live.signed_out`), else the
+    settings' limit is stated."""
     conf = get_settings()
     if reason == "idle":
+        idle = float(conf.EXPIRE_AFTER) if limit is None else limit
         return gettext("You were signed out after %(duration)s of inactivity.") % {
-            "duration": duration_text(float(conf.EXPIRE_AFTER))
+            "duration": duration_text(idle)
         }
-    if reason == "absolute" and conf.ABSOLUTE_EXPIRE_AFTER is not None:
+    absolute = conf.ABSOLUTE_EXPIRE_AFTER if limit is None else limit
+    if reason == "absolute" and absolute is not None:
         return gettext(
             "You were signed out because your session reached its limit of %(duration)s."
-        ) % {"duration": duration_text(float(conf.ABSOLUTE_EXPIRE_AFTER))}
+        ) % {"duration": duration_text(float(absolute))}
     messages = {
         "terminated": gettext(
             "Your session was ended from another session or by an administrator."

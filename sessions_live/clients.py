@@ -1,4 +1,4 @@
-"""Who is on the other end: address and user agent of a request or a WebSocket scope."""
+"""Who is on the other end: a request's address and user agent, a WebSocket scope's address."""
 
 from __future__ import annotations
 
@@ -68,10 +68,6 @@ def scope_ip(scope: Mapping[str, Any]) -> str | None:
         _scope_header(scope, b"x-forwarded-for"),
         get_settings().TRUSTED_PROXIES,
     )
-
-
-def scope_user_agent(scope: Mapping[str, Any]) -> str:
-    return _scope_header(scope, b"user-agent")[:USER_AGENT_MAX]
 
 
 def request_from_scope(scope: Mapping[str, Any]) -> HttpRequest:

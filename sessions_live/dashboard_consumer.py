@@ -18,7 +18,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
-from . import dashboard, lifecycle, policy, store
+from . import dashboard, lifecycle, outages, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
 from .guarded import GuardedConsumer
@@ -161,8 +161,13 @@ class DashboardConsumer(GuardedConsumer):
                 )
                 since = now
                 await self.send_changes(changed, removed)
+            except outages.DATABASE_UNAVAILABLE:
+                # Every dashboard of the process asks each interval: log the outage once.
+                outages.database.failed()
             except Exception:
                 logger.exception("sessions_live: could not update a dashboard")
+            else:
+                outages.database.recovered()
 
     async def removed_rows(self) -> list[str]:
         known = set(self.rows)
@@ -212,8 +217,9 @@ class DashboardConsumer(GuardedConsumer):
         await self.send(text_data=encode(data))
 
 
-def end(frame: DashboardFrame, staff: Any, now: float) -> bool:
-    """End what a dashboard frame names, as ``staff``; False if it names no live session."""
+def end(frame: DashboardFrame, staff: Any, now: float) -> int:
+    """End what a dashboard frame names, as ``staff``: how many live sessions it named (all
+    ended now, by this call or a racing one); 0 if it names none."""
     if frame.type == "end":
         live = dashboard.find(frame.target)
         targets = [live] if live is not None and live.ended is None else []
@@ -221,4 +227,4 @@ def end(frame: DashboardFrame, staff: Any, now: float) -> bool:
         targets = dashboard.sessions_of(frame.target)
     for live in targets:
         lifecycle.end_session(live, EndReason.TERMINATED, now=now, by=staff)
-    return bool(targets)
+    return len(targets)

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
 from . import policy, push, signals, store, user_timeouts
@@ -84,7 +85,7 @@ def announce_end(
 ) -> None:
     """What follows a won claim (:func:`end_session`): the push, the tabs' rows, the Django
     session and the signals."""
-    push.send_sync(live.group_name, push.expired_event(reason))
+    push.send_sync(live.group_name, push.expired_event(reason, live))
     store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:
@@ -113,9 +114,15 @@ def record_activity(live: LiveSession, at: float, *, now: float, source: str) ->
 def grant_lease(live: LiveSession, seconds: float, *, now: float) -> float | None:
     """Keep ``live`` from idling out for ``seconds``, at most MAX_LEASE and never past its
     absolute deadline: the moment granted (epoch seconds), recorded with ``session_extended``
-    (``source="lease"``) and a log line; None if the session is over or past its deadline."""
+    (``source="lease"``) and a log line; None if the session is over or past its deadline.
+
+    Raises ``ImproperlyConfigured`` when leases are off (``MAX_LEASE`` is None): a caller asks
+    only where they are on, as the tab consumer does before it calls this."""
     limit = get_settings().MAX_LEASE
-    assert limit is not None
+    if limit is None:
+        raise ImproperlyConfigured(
+            "sessions_live: no lease can be granted while SESSIONS_LIVE['MAX_LEASE'] is None"
+        )
     until = now + min(seconds, float(limit))
     absolute = user_timeouts.timeouts_of(live).absolute_expire_after
     if absolute is not None:

@@ -30,9 +30,6 @@ from django.dispatch import receiver
 from . import signals, store
 from .presence import presence
 
-#: The dashboard's states of a live session, in the sessions gauge.
-STATES = ("active", "warning", "idle")
-
 sessions_started = Counter(
     "sessions_live_sessions_started", "Sessions started (sign-ins) recorded by this process."
 )

@@ -43,10 +43,11 @@ def _wants_page(request: HttpRequest) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
 
-def refusal(request: HttpRequest, reason: str) -> HttpResponse:
-    """The answer to a request whose session is over: a redirect for a page, else a 401, which
-    tells htmx where to go in ``HX-Redirect`` (sessions_live/front_ends.py)."""
-    login_url = push.signed_out_url(reason)
+def refusal(request: HttpRequest, reason: str, live: LiveSession | None = None) -> HttpResponse:
+    """The answer to a request whose session (``live``, if known) is over: a redirect for a
+    page, else a 401, which tells htmx where to go in ``HX-Redirect``
+    (sessions_live/front_ends.py)."""
+    login_url = push.signed_out_url(reason, live)
     back = f"{login_url}&{urlencode({'next': front_ends.page_of(request)})}"
     htmx = front_ends.wants_htmx_redirect(request)
     if not htmx and _wants_page(request):
@@ -144,10 +145,10 @@ class SessionsLiveMiddleware:
                 return self.refuse(request, ENDED_UNKNOWN, signal=False)
             live = start_session(request, request.user, now)
         elif live.ended is not None:
-            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False)
+            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False, live=live)
         elif (status := store.status(live, now)).state is policy.State.EXPIRED:
             won = lifecycle.end_session(live, status.reason, now=now, send_signal=False)
-            return self.refuse(request, status.reason, signal=won)
+            return self.refuse(request, status.reason, signal=won, live=live)
         request.sessions_live = live  # type: ignore[attr-defined]
         request.sessions_live_at = now  # type: ignore[attr-defined]
         return None
@@ -193,12 +194,14 @@ class SessionsLiveMiddleware:
         if live is None:
             return None
         if live.ended is not None:
-            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False)
+            return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False, live=live)
         reason = EndReason.INVALIDATED
         lifecycle.end_session(live, reason, now=self.clock(), request=request)
         return self.refuse(request, reason, signal=False)
 
-    def refuse(self, request: HttpRequest, reason: str, *, signal: bool) -> HttpResponse | None:
+    def refuse(
+        self, request: HttpRequest, reason: str, *, signal: bool, live: LiveSession | None = None
+    ) -> HttpResponse | None:
         """Log the request out (``user_logged_out`` only if this request ended the session)."""
         if signal:
             logout(request)
@@ -207,7 +210,7 @@ class SessionsLiveMiddleware:
             request.user = AnonymousUser()
         if request.path == get_settings().login_url:
             return None  # let the login page render, signed out
-        return refusal(request, reason)
+        return refusal(request, reason, live)
 
     def has_work_after(self, request: HttpRequest, key_before: str | None) -> bool:
         """Whether the view's request needs the store once more (decided without it)."""

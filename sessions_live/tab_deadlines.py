@@ -230,7 +230,7 @@ class DeadlineKeeper(SessionGroupMember):
         frame: ExpiredFrame = {
             "type": "expired",
             "reason": cast(EndReasonName, reason),
-            "redirect": redirect or push.signed_out_url(reason),
+            "redirect": redirect or push.signed_out_url(reason, self.live),
         }
         await self.send_frame(frame)
         await self.close(code=CLOSE_NOT_AUTHENTICATED)

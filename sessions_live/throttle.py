@@ -33,8 +33,6 @@ class ActivityThrottle:
             self.window_start, self.pending = now, None
             return True, None
         self.pending = at if self.pending is None else max(self.pending, at)
-        if self.flush_scheduled:
-            return False, None
         self.flush_scheduled = True
         return False, self.window_start + self.interval - now
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 
 from sessions_live.models import LiveSession
@@ -97,6 +98,21 @@ def test_end_all_of_a_user_over_http(
         END, {"user_id": alice.pk, "next": "https://evil.example/", "confirm": "yes"}
     )
     assert response["Location"] == BOARD  # never redirected off-site
+    assert LiveSession.objects.filter(user=alice, ended__isnull=True).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("sessions", "said"), [(1, "1 session was ended."), (3, "3 sessions were ended.")]
+)
+def test_ending_over_http_says_how_many_sessions_ended(
+    staff: Callable[..., Client], make_user: Callable[..., Any], sessions: int, said: str
+) -> None:
+    alice = make_user("alice")
+    for _ in range(sessions):
+        Client().force_login(alice)
+    boss = staff("boss", "view_livesession", "end_livesession")
+    response = boss.post(END, {"user_id": alice.pk, "confirm": "yes"}, follow=True)
+    assert [str(message) for message in get_messages(response.wsgi_request)] == [said]
     assert LiveSession.objects.filter(user=alice, ended__isnull=True).count() == 0
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import pytest
@@ -206,6 +207,21 @@ def test_setting_that_is_not_a_dict_is_e008(settings: Any) -> None:
     assert checks.check_settings() == [
         Error(checks.E008_MSG, hint=checks.E008_HINT, id="sessions_live.E008")
     ]
+
+
+@pytest.mark.parametrize(
+    "values", [{"WARN_AFTER": 60, "EXPIRE_AFTER": 120}, {"WARN_AFTER": 700}], ids=["good", "bad"]
+)
+def test_any_mapping_is_accepted_and_checked_as_a_dict_is(
+    settings: Any, values: dict[str, Any]
+) -> None:
+    """conf.py reads any Mapping (a MappingProxyType, a settings object's frozen view), so the
+    checks take one too, and find in it what they find in the same dict."""
+    settings.SESSIONS_LIVE = values
+    as_dict = checks.check_settings()
+    settings.SESSIONS_LIVE = MappingProxyType(values)
+    assert checks.check_settings() == as_dict
+    assert "sessions_live.E008" not in ids()
 
 
 def test_activity_interval_not_below_warn_after_is_w004(settings: Any) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -12,9 +15,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import Permission
+from django.db import OperationalError
 from django.test import Client
 
-from sessions_live import store
+from sessions_live import dashboard, outages, store
 from sessions_live.dashboard_consumer import FRAME_BYTES, batches
 from sessions_live.models import LiveSession
 
@@ -41,6 +45,8 @@ def _fast_dashboard(timeouts: Callable[..., None]) -> None:
 async def watch(client: Client | None) -> WebsocketCommunicator:
     return await connect(client, BOARD)
 
+
+OUTAGE = "sessions_live: the database is unreachable; deadlines are still kept"
 
 #: More sessions than one frame holds.
 CROWD = 1200
@@ -253,6 +259,48 @@ async def test_dashboard_closes_when_permission_is_revoked(astaff: Callable[...,
     await frame(board)
     await Permission.objects.filter(codename="view_livesession").adelete()
     assert await closed_with(board, skipping_frames=True) == 4403
+
+
+async def test_a_database_outage_is_logged_once_not_each_interval_of_each_dashboard(
+    astaff: Callable[..., Any],
+    timeouts: Callable[..., None],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two dashboards fail several rounds each, then the database answers again: one error
+    (with its traceback) for the outage, one line for its end, nothing per round."""
+    monkeypatch.setattr(outages, "database", outages.Outage("the database"))
+    timeouts(DASHBOARD_INTERVAL=0.01)
+    boss = await astaff("boss", "view_livesession")
+    boards = [await watch(boss) for _ in range(2)]
+    for board in boards:
+        assert (await frame(board))["type"] == "snapshot"
+    failing, rounds = 10, 14  # rounds of both dashboards together
+    calls, answered = itertools.count(1), threading.Event()
+    real = dashboard.changed_since
+
+    def changed_since(since: float, now: float) -> Any:
+        call = next(calls)
+        if call >= rounds:
+            answered.set()
+        if call <= failing:
+            raise OperationalError("connection refused")
+        return real(since, now)
+
+    monkeypatch.setattr(dashboard, "changed_since", changed_since)
+    caplog.clear()
+    assert await asyncio.to_thread(answered.wait, 10)
+    logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [(r.name, r.levelname) for r in logged] == [
+        ("sessions_live.outages", "ERROR"),  # one error over ten failed rounds
+        ("sessions_live.outages", "WARNING"),
+    ]
+    assert logged[0].getMessage() == OUTAGE
+    assert logged[0].exc_info is not None  # the traceback, once
+    assert logged[1].getMessage().startswith("sessions_live: the database is back after ")
+    for board in boards:  # both still open: any frame is a change, never a close
+        while not await board.receive_nothing(0.05):
+            assert (await frame(board))["type"] == "changes"
 
 
 async def test_dashboard_from_a_foreign_origin_is_refused(astaff: Callable[..., Any]) -> None:

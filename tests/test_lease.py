@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
 from sessions_live import lifecycle, signals
@@ -118,6 +119,18 @@ def test_http_and_the_sweep_honour_a_lease(
     assert sweep_once(time.time()).ended == 1
     assert live_of(leased).ended is None
     assert leased.get("/page/", headers={"accept": "text/html"}).status_code == 200
+
+
+def test_granting_a_lease_while_leases_are_off_is_a_clear_error(
+    signed_in: Callable[..., Client], timeouts: Callable[..., None], leases: list[dict[str, Any]]
+) -> None:
+    """A runtime condition, checked as one (an ``assert`` vanishes under ``python -O``)."""
+    client = signed_in()
+    timeouts(MAX_LEASE=None)
+    with pytest.raises(ImproperlyConfigured, match=r"MAX_LEASE'\] is None"):
+        lifecycle.grant_lease(live_of(client), 1800, now=time.time())
+    assert live_of(client).leased_until is None
+    assert leases == []
 
 
 async def test_a_lease_is_told_to_a_tab_that_connects_later(

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.core import signing
 from django.http import HttpRequest
 from django.test import Client
 
@@ -16,7 +17,7 @@ from sessions_live.sweep import sweep_once
 from sessions_live.user_timeouts import fields_for, timeouts_of
 
 from .fake_time import EXACT, FakeTime
-from .helpers import live_of
+from .helpers import age, live_of
 from .sockets import close_all, connect, frame, tab_application
 
 HOOK = "tests.test_user_timeouts.timeouts_for"
@@ -119,6 +120,87 @@ async def test_the_tab_is_told_its_users_own_timeouts_and_warned_by_them(
     live = await sync_to_async(live_of)(other)
     assert live.ended is None
     assert live.expire_after is None
+
+
+def signed_out_page(client: Client, location: str) -> str:
+    """The sign-in page a signed-out visitor was sent to, as that visitor sees it."""
+    assert location.startswith("/login/?")
+    return client.get(location).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_states_the_users_own_idle_limit(
+    signed_in: Callable[..., Client],
+) -> None:
+    ANSWERS["auditor"] = {"EXPIRE_AFTER": 1800}
+    auditor, other = signed_in("auditor"), signed_in("other")
+    key = auditor.session.session_key
+    for client in (auditor, other):
+        age(client, idle=2000)  # past the user's 1800 s and the setting's 600 s
+    own = auditor.get("/page/", headers={"accept": "text/html"})
+    site = other.get("/page/", headers={"accept": "text/html"})
+    assert own.status_code == site.status_code == 302
+    assert key
+    assert key not in own["Location"]
+    assert site["Location"] == "/login/?signed_out=idle&next=%2Fpage%2F"  # as before
+    said = "You were signed out after {} of inactivity."
+    assert said.format("30 minutes") in signed_out_page(auditor, own["Location"])
+    assert said.format("10 minutes") in signed_out_page(other, site["Location"])
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_states_the_users_own_absolute_limit_where_the_site_has_none(
+    signed_in: Callable[..., Client],
+) -> None:
+    ANSWERS["nurse"] = {"ABSOLUTE_EXPIRE_AFTER": 3600}
+    nurse = signed_in("nurse")
+    age(nurse, since_start=4000)  # active, but older than its own limit
+    response = nurse.get("/page/", headers={"accept": "text/html"})
+    assert response.status_code == 302
+    assert "You were signed out because your session reached its limit of 60 minutes." in (
+        signed_out_page(nurse, response["Location"])
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("layer", "stop_sweeper")
+async def test_a_tab_signed_out_by_its_users_own_limit_is_told_that_limit(
+    asigned_in: Callable[..., Any],
+) -> None:
+    ANSWERS["short"] = {"WARN_AFTER": 90, "EXPIRE_AFTER": 120}
+    short = await asigned_in("short")
+    signed_in_at = store.to_epoch((await sync_to_async(live_of)(short)).last_activity)
+    clock = FakeTime(start=signed_in_at)
+    tab = await connect(short, app=tab_application(**clock.consumer_kwargs()))
+    assert (await frame(tab))["type"] == "hello"
+    assert await clock.next() == pytest.approx(90, abs=EXACT)
+    assert (await frame(tab))["type"] == "warning"
+    assert await clock.next() == pytest.approx(30, abs=EXACT)
+    expired = await frame(tab)
+    assert (expired["type"], expired["reason"]) == ("expired", "idle")
+    page = await sync_to_async(signed_out_page)(Client(), expired["redirect"])
+    assert "You were signed out after 2 minutes of inactivity." in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("signed_for", "value", "tail"),
+    [
+        (None, "60", ""),  # unsigned
+        ("idle", "60.0", "x"),  # its signature altered
+        ("absolute", "60.0", ""),  # signed for another reason
+        ("idle", "-60.0", ""),
+        ("idle", "nan", ""),
+    ],
+)
+def test_a_limit_that_does_not_verify_is_ignored(
+    signed_for: str | None, value: str, tail: str
+) -> None:
+    """A link cannot make the sign-in page state a limit the site never set."""
+    if signed_for is not None:
+        value = signing.Signer(salt=f"sessions_live.signed_out.{signed_for}").sign(value) + tail
+    page = Client().get("/login/", {"signed_out": "idle", "signed_out_after": value})
+    assert "You were signed out after 10 minutes of inactivity." in page.content.decode()
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from .. import signed_out
 from ..client_config import client_config, signed_out_message
 from ..nonce import CONTEXT_KEY, csp_nonce
 
@@ -31,8 +32,9 @@ def sessions_live_script(context: template.Context) -> SafeString:
 def sessions_live_signed_out_message(context: template.Context) -> SafeString:
     """On the login page: why the visitor was signed out, if they were sent here for it."""
     request = context.get("request")
-    reason = request.GET.get("signed_out", "") if request is not None else ""
-    message = signed_out_message(reason)
+    params = request.GET if request is not None else {}
+    reason = params.get(signed_out.REASON, "")
+    message = signed_out_message(reason, signed_out.limit_of(params, reason))
     if not message:
         return SafeString("")
     return render_to_string(

@@ -104,7 +104,7 @@ def test_the_dashboard_and_the_admin_confirm_page(browser: Browser, patient_demo
     expect(board.get_by_role("main")).to_contain_text("This ends 1 live session.")
     watch.check(board)  # the confirm page emits no script or stylesheet of its own
     board.get_by_role("button", name="Yes, end them").click()
-    expect(board.get_by_text("The session was ended.")).to_be_visible()
+    expect(board.get_by_text("1 session was ended.")).to_be_visible()
 
     expect(frank).to_have_url(re.compile(r"/login\?signed_out=terminated"), timeout=10000)
     frank_watch.check(frank, *SIGNED_OUT)

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocketRoute, expect
 
 from bench.seeding import seed
 
@@ -124,6 +124,42 @@ def test_dashboard_says_when_it_lost_the_server_and_comes_back(
     patient_demo.process.start()
     expect(status).to_have_text("Live", timeout=35000)
     expect(row_of(board, patient_demo.username).first).to_be_visible()
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (4401, "You are signed out. Sign in again to watch live sessions."),
+        (4403, "You are not allowed to watch live sessions."),
+    ],
+)
+def test_dashboard_says_why_it_stopped_and_does_not_reconnect_after_4401_or_4403(
+    browser: Browser, patient_demo: Demo, code: int, said: str
+) -> None:
+    """The dashboard's socket runs through the real server until it is closed with ``code``
+    (the server's side of both codes: tests/test_dashboard.py). The page's clock is Playwright's,
+    so the backoff timers a reconnection would wait for (0.25 s to 30 s) run at once."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.clock.install()
+    sockets: list[WebSocketRoute] = []
+
+    def through(socket: WebSocketRoute) -> None:
+        socket.connect_to_server()
+        sockets.append(socket)
+
+    page.route_web_socket(re.compile(r"/ws/sessions-live/dashboard/$"), through)
+    sign_in_as(page, patient_demo, patient_demo.username, patient_demo.password, BOARD)
+    status = page.locator("[data-board-status]")
+    expect(status).to_have_text("Live")
+    assert len(sockets) == 1
+    sockets[0].close(code=code, reason="")
+    expect(status).to_have_text(said)
+    expect(page.locator(".sessions-live-board")).to_have_class(re.compile("sessions-live-offline"))
+    page.clock.run_for(30_000)  # the longest backoff delay
+    expect(status).to_have_text(said)
+    assert len(sockets) == 1  # no second connection was attempted
+    context.close()
 
 
 # The table is kept, not rebuilt ------------------------------------------------------------

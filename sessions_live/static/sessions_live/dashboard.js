@@ -293,9 +293,14 @@ function start(root, config) {
     socket.addEventListener("message", (event) => receive(event.data));
     socket.addEventListener("close", (event) => {
       socket = null;
-      status.textContent = strings.reconnecting || "";
       root.classList.add("sessions-live-offline");
-      if (event.code === 4401 || event.code === 4403) return; // signed out, or not allowed
+      // Signed out (or this session is over), or not allowed: trying again cannot help, so
+      // say which, and do not claim to reconnect.
+      if (event.code === 4401 || event.code === 4403) {
+        status.textContent = (event.code === 4401 ? strings.signedOut : strings.notAllowed) || "";
+        return;
+      }
+      status.textContent = strings.reconnecting || "";
       setTimeout(connect, backoffDelay(attempt++));
     });
   }
