@@ -409,6 +409,16 @@ def test_installed_wheel_starts_in_the_readme_project(installed: Path, tmp_path:
             gettext.GNUTranslations(file)  # a valid catalogue, or this raises
 
 
+def test_readme_is_a_front_door() -> None:
+    """The README opens with the two commands and stays short: the reference is in docs/."""
+    text = README.read_text()
+    assert len(text.splitlines()) <= 250, "move reference material into docs/"
+    first = re.match(r"# sessions-live\n\n```sh\n(.*?)```\n", text, re.DOTALL)
+    assert first, "README.md must open with the two commands in a ```sh block"
+    commands = [line.split("#", 1)[0].strip() for line in first.group(1).splitlines()]
+    assert commands == ["python3 dev.py demo", "python3 dev.py test"]
+
+
 def test_readme_links_work_on_the_package_index() -> None:
     """PyPI shows README.md without the repository around it: every link is absolute (or
     an anchor of the README itself), and those into this repository name files that exist."""
