@@ -178,7 +178,7 @@ if REDIS_URL:
                         # server or a proxy closed is replaced instead of failing a push.
                         "health_check_interval": 10,
                         # redis-py refuses a command beyond its pool's 100 connections (it
-                        # does not wait): bursts of tabs need more (README, pitfalls).
+                        # does not wait): bursts of tabs need more (docs/pitfalls.md).
                         "max_connections": 1000,
                     }
                 ]

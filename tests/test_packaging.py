@@ -182,7 +182,8 @@ def test_django_deprecations_are_errors_in_the_servers_the_tests_start(tmp_path:
 
 def test_tools_are_dependency_groups_and_extras_are_for_users() -> None:
     groups = PYPROJECT["dependency-groups"]
-    assert {"demo", "bench", "lint", "test", "dev"} <= set(groups)
+    assert {"demo", "bench", "lint", "docs", "test", "dev"} <= set(groups)
+    assert {"include-group": "docs"} in groups["dev"], "contributors build the docs too"
     extras = PYPROJECT["project"]["optional-dependencies"]
     assert set(extras) == {"daphne", "uvicorn", "redis", "postgres", "metrics"}
     (daphne,) = [Requirement(r) for r in extras["daphne"]]
@@ -190,8 +191,9 @@ def test_tools_are_dependency_groups_and_extras_are_for_users() -> None:
     assert daphne.specifier.contains("4.2.2")
     names = {Requirement(r).name for r in PYPROJECT["project"]["dependencies"]}
     assert not names & {"daphne", "channels-redis", "pytest", "ruff", "mypy"}
-    for linter in groups["lint"]:
-        requirement = Requirement(linter)
+    # Linters and the docs build (warnings are errors) may fail on a new minor release.
+    for tool in [*groups["lint"], *groups["docs"]]:
+        requirement = Requirement(tool)
         upper = [s for s in requirement.specifier if s.operator == "<"]
         lower = [s for s in requirement.specifier if s.operator == ">="]
         assert upper, f"{requirement.name}: pin to the tested range"
@@ -407,6 +409,16 @@ def test_installed_wheel_starts_in_the_readme_project(installed: Path, tmp_path:
         assert shipped.read_bytes() == (ROOT / catalogue).read_bytes()
         with shipped.open("rb") as file:
             gettext.GNUTranslations(file)  # a valid catalogue, or this raises
+
+
+def test_readme_is_a_front_door() -> None:
+    """The README opens with the two commands and stays short: the reference is in docs/."""
+    text = README.read_text()
+    assert len(text.splitlines()) <= 250, "move reference material into docs/"
+    first = re.match(r"# sessions-live\n\n```sh\n(.*?)```\n", text, re.DOTALL)
+    assert first, "README.md must open with the two commands in a ```sh block"
+    commands = [line.split("#", 1)[0].strip() for line in first.group(1).splitlines()]
+    assert commands == ["python3 dev.py demo", "python3 dev.py test"]
 
 
 def test_readme_links_work_on_the_package_index() -> None:

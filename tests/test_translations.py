@@ -123,7 +123,7 @@ def test_extraction_reads_python_templates_plurals_and_contexts(marked: set[Key]
 def test_catalogue_holds_exactly_the_marked_strings(language: str, marked: set[Key]) -> None:
     catalog = catalogue(language)
     present = set(entries(catalog))
-    refresh = f"refresh it (README, Translations): sessions_live/locale/{language}"
+    refresh = f"refresh it (docs/translations.md): sessions_live/locale/{language}"
     assert not sorted(map(str, marked - present)), f"missing from {refresh}"
     assert not sorted(map(str, present - marked)), f"no longer in the source: {refresh}"
     assert not catalog.obsolete, f"obsolete (#~) entries in {language}: {list(catalog.obsolete)}"
