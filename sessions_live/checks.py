@@ -51,9 +51,9 @@ E006_HINT = "Use a server-side engine such as django.contrib.sessions.backends.d
 W002_MSG = "{names} from django-session-security are read as fallbacks."
 W002_HINT = "Move them into SESSIONS_LIVE (e.g. SESSIONS_LIVE = {{'WARN_AFTER': 540}})."
 W003_MSG = "SESSIONS_LIVE has unknown keys: {keys}."
-W003_HINT = "Check the spelling against the settings table in the README; they are ignored."
+W003_HINT = "Check the spelling against the settings table (docs/settings.md); they are ignored."
 E007_MSG = "SESSIONS_LIVE['{key}'] must be {expected}, not {value!r}."
-E007_HINT = "See the settings table in the README for the expected type."
+E007_HINT = "See the settings table (docs/settings.md) for the expected type."
 W004_MSG = "SESSIONS_LIVE['ACTIVITY_INTERVAL'] ({interval}) is not below WARN_AFTER ({warn})."
 W004_HINT = (
     "Activity is reported once per interval, so an active user could be warned: "

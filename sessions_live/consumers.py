@@ -1,4 +1,4 @@
-"""The tab socket: one consumer per browser tab, speaking the protocol of the README.
+"""The tab socket: one consumer per browser tab, speaking the protocol of docs/protocol.md.
 
 The consumer translates frames and layer events into calls on the store and the policy. What
 it inherits does the rest, one concern a layer: :mod:`sessions_live.guarded` (origin, input

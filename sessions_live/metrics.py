@@ -4,7 +4,7 @@ Importing this module registers the metrics with prometheus_client's default reg
 counts sessions-live's signals (the app imports it at start-up when prometheus_client is
 there). The gauges are read at scrape time: tabs from this process's presence, sessions by
 state from the store in one aggregate query. ``metrics_view`` is prometheus_client's Django
-view, for a URLconf; README.md ("Metrics") says how to protect it.
+view, for a URLconf; docs/metrics.md says how to protect it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """One vocabulary for the WebSocket protocol: frame types, close codes, layer events.
 
-The frames and close codes here are a public contract (README, "Protocol"): outside clients
+The frames and close codes here are a public contract (docs/protocol.md): outside clients
 depend on them. Parsing is pure, so every malformed input is tested without a socket.
 """
 

@@ -7,7 +7,7 @@ functions, which async callers run in a thread) or with ``asend`` from the consu
 receiver may be a plain function or a coroutine function. A receiver that raises is logged
 (logger ``django.dispatch``) and stops neither the other receivers nor the event itself.
 
-README.md ("Signals") documents when each one is sent and its arguments.
+docs/signals.md documents when each one is sent and its arguments.
 """
 
 from __future__ import annotations
