@@ -33,6 +33,7 @@ from .protocol import (
     FrameError,
     parse_dashboard_frame,
 )
+from .scheduling import LOOP, Scheduler
 from .sweep import sweeper
 
 logger = logging.getLogger(__name__)
@@ -68,9 +69,19 @@ def batches(rows: list[SessionRow], budget: int = FRAME_BYTES) -> list[list[Sess
 
 
 class DashboardConsumer(GuardedConsumer):
-    def __init__(self, *args: Any, clock: Callable[[], float] = time.time, **kwargs: Any) -> None:
+    """Built with ``clock=`` and ``scheduler=`` (``DashboardConsumer.as_asgi(...)``), a test
+    moves a dashboard from one interval to the next at once (:mod:`sessions_live.scheduling`)."""
+
+    def __init__(
+        self,
+        *args: Any,
+        clock: Callable[[], float] = time.time,
+        scheduler: Scheduler = LOOP,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.clock = clock
+        self.scheduler = scheduler
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
         #: The record of this dashboard's own session, found at connect and then followed by
@@ -145,7 +156,7 @@ class DashboardConsumer(GuardedConsumer):
     async def follow(self, since: float) -> None:
         removal_checked = since
         while True:
-            await asyncio.sleep(float(get_settings().DASHBOARD_INTERVAL))
+            await self.scheduler.sleep(float(get_settings().DASHBOARD_INTERVAL))
             try:
                 refused, _ = await database_sync_to_async(self.access)()
                 if refused is not None:

@@ -52,6 +52,9 @@ class FakeTime:
     def consumer_kwargs(self) -> dict[str, Any]:
         return {"clock": self.clock, "monotonic": self.monotonic, "scheduler": self}
 
+    def dashboard_kwargs(self) -> dict[str, Any]:
+        return {"clock": self.clock, "scheduler": self}
+
     # The Scheduler of sessions_live.scheduling ------------------------------------------
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> FakeTimer:

@@ -13,7 +13,8 @@ from django import urls
 from django.test import Client
 
 from sessions_live.consumers import SessionConsumer
-from sessions_live.protocol import TAB_SOCKET_PATH
+from sessions_live.dashboard_consumer import DashboardConsumer
+from sessions_live.protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
 from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns
 
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
@@ -26,6 +27,14 @@ def tab_application(**consumer_kwargs: Any) -> Any:
     clocks and scheduler of a :class:`tests.fake_time.FakeTime`)."""
     return AuthMiddlewareStack(
         URLRouter([urls.path(TAB_SOCKET_PATH, SessionConsumer.as_asgi(**consumer_kwargs))])
+    )
+
+
+def board_application(**consumer_kwargs: Any) -> Any:
+    """The dashboard's routing with its consumers built with ``consumer_kwargs`` (the clock
+    and scheduler of a :class:`tests.fake_time.FakeTime`)."""
+    return AuthMiddlewareStack(
+        URLRouter([urls.path(DASHBOARD_SOCKET_PATH, DashboardConsumer.as_asgi(**consumer_kwargs))])
     )
 
 

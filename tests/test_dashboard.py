@@ -22,8 +22,9 @@ from sessions_live import dashboard, outages, store
 from sessions_live.dashboard_consumer import FRAME_BYTES, batches
 from sessions_live.models import LiveSession
 
+from .fake_time import EXACT, FakeTime
 from .helpers import live_of
-from .sockets import BOARD, TAB, close_all, closed_with, connect, frame
+from .sockets import BOARD, TAB, board_application, close_all, closed_with, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -104,21 +105,24 @@ async def test_snapshot_lists_sessions_by_opaque_id_with_totals(
 async def test_changes_follow_tabs_and_are_coalesced(
     astaff: Callable[..., Any], asigned_in: Callable[..., Any]
 ) -> None:
-    board = await watch(await astaff("viewer", "view_livesession"))
+    clock = FakeTime(start=time.time())
+    app = board_application(**clock.dashboard_kwargs())
+    board = await connect(await astaff("viewer", "view_livesession"), BOARD, app=app)
     assert (await frame(board))["type"] == "snapshot"
     user = await asigned_in("alice")
     tabs = [await connect(user, TAB) for _ in range(3)]
     for tab in tabs:
         assert (await frame(tab))["type"] == "hello"
-    # Three tabs opened within one interval arrive as one frame, or very few.
-    seen: list[dict[str, Any]] = []
-    while not await board.receive_nothing(0.6):
-        seen.append(await frame(board))
-    assert 1 <= len(seen) <= 3
-    last = {row["user"]["username"]: row for change in seen for row in change["sessions"]}
-    assert last["alice"]["tabs"] == 3
-    assert seen[-1]["totals"]["tabs"] == 3
+    assert await board.receive_nothing(0.1)  # nothing until the interval is over
+    # The sign-in and three tabs opened within one interval arrive as one frame.
+    assert await clock.next() == pytest.approx(0.2, abs=EXACT)
+    change = await frame(board)
+    assert [(row["user"]["username"], row["tabs"]) for row in change["sessions"]] == [("alice", 3)]
+    assert change["totals"]["tabs"] == 3
+    await clock.next()  # the next interval: nothing changed, nothing sent
+    assert await board.receive_nothing(0.1)
     await tabs[0].disconnect()
+    await clock.next()
     change = await frame(board)
     assert [row["tabs"] for row in change["sessions"]] == [2]
 
