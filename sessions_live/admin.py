@@ -15,13 +15,14 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext, pgettext
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from . import dashboard
 from .dashboard_consumer import end
 from .models import LiveSession
 from .protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
+from .vocabulary import END_REASON_LABELS, ROW_STATE_LABELS
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,7 @@ class LiveSessionAdmin(ModelAdmin):
             # Django 6.1's admin writes its breadcrumbs as a list, and styles only that.
             "breadcrumbs_as_list": django.VERSION >= (6, 1),
             "config": {"socket": "/" + DASHBOARD_SOCKET_PATH, "strings": dashboard_strings()},
+            "states": [(state.value, label) for state, label in ROW_STATE_LABELS.items()],
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/sessions_live/dashboard.html", context)
@@ -124,22 +126,8 @@ def show_on_user_page(site: admin.AdminSite) -> None:
 def dashboard_strings() -> dict[str, Any]:
     """Every string the dashboard script shows, translated here."""
     return {
-        "states": {
-            # In a context: bare "active" is also Django's word for a user account.
-            "active": pgettext("session state", "active"),
-            "warning": pgettext("session state", "warning"),
-            "idle": pgettext("session state", "no tab open"),
-            "ended": pgettext("session state", "ended"),
-        },
-        "reasons": {
-            "idle": _("inactivity"),
-            "absolute": _("maximum age"),
-            "terminated": _("ended by staff"),
-            "logout": _("signed out"),
-            "closed": _("all tabs closed"),
-            "replaced": _("replaced by a newer sign-in"),
-            "invalidated": _("could no longer be verified"),
-        },
+        "states": {state.value: str(label) for state, label in ROW_STATE_LABELS.items()},
+        "reasons": {reason.value: str(label) for reason, label in END_REASON_LABELS.items()},
         "endedBy": _("by %(user)s"),
         "end": _("End session"),
         "endUser": _("End all of this user's sessions"),

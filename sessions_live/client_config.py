@@ -11,6 +11,7 @@ from django.utils.translation import gettext, ngettext
 
 from .conf import get_settings
 from .protocol import TAB_SOCKET_PATH
+from .vocabulary import EndReason
 
 #: Seconds before the deadline at which the countdown is announced to screen readers.
 ANNOUNCE_AT = (300, 120, 60, 30, 10)
@@ -30,30 +31,31 @@ def signed_out_message(reason: str, limit: float | None = None) -> str:
     (seconds), where one came with the reason (:mod:`sessions_live.signed_out`), else the
     settings' limit is stated."""
     conf = get_settings()
-    if reason == "idle":
+    if reason == EndReason.IDLE:
         idle = float(conf.EXPIRE_AFTER) if limit is None else limit
         return gettext("You were signed out after %(duration)s of inactivity.") % {
             "duration": duration_text(idle)
         }
     absolute = conf.ABSOLUTE_EXPIRE_AFTER if limit is None else limit
-    if reason == "absolute" and absolute is not None:
+    if reason == EndReason.ABSOLUTE and absolute is not None:
         return gettext(
             "You were signed out because your session reached its limit of %(duration)s."
         ) % {"duration": duration_text(float(absolute))}
-    messages = {
-        "terminated": gettext(
+    messages: dict[str, str] = {
+        EndReason.TERMINATED: gettext(
             "Your session was ended from another session or by an administrator."
         ),
-        "logout": gettext("You signed out."),
-        "closed": gettext("You were signed out after closing every tab."),
-        "replaced": gettext(
+        EndReason.LOGOUT: gettext("You signed out."),
+        EndReason.CLOSED: gettext("You were signed out after closing every tab."),
+        EndReason.REPLACED: gettext(
             "You were signed out because your account signed in elsewhere, beyond the number "
             "of sessions it may hold at once."
         ),
-        "invalidated": gettext(
+        EndReason.INVALIDATED: gettext(
             "You were signed out because your session could no longer be verified. "
             "Please sign in again."
         ),
+        # Not an end reason: what the client asks for when it cannot tell which one.
         "ended": gettext("Your session has ended. Please sign in again."),
     }
     return messages.get(reason, "")

@@ -17,6 +17,7 @@ from . import policy, store
 from .conf import get_settings
 from .models import LiveSession
 from .useragent import describe
+from .vocabulary import RowState
 
 VIEW_PERMISSION = "sessions_live.view_livesession"
 END_PERMISSION = "sessions_live.end_livesession"
@@ -92,13 +93,13 @@ def row(live: LiveSession, now: float) -> SessionRow:
     status = store.status(live, now)
     last_activity = store.to_epoch(live.last_activity)
     if live.ended is not None:
-        state = "ended"
+        state = RowState.ENDED
     elif tabs == 0:
-        state = "idle"
+        state = RowState.IDLE
     elif status.state is policy.State.ACTIVE:
-        state = "active"
+        state = RowState.ACTIVE
     else:
-        state = "warning"
+        state = RowState.WARNING
     browser, os_name = describe(live.user_agent)
     ended = live.ended is not None
     return {
@@ -133,11 +134,11 @@ def same(a: SessionRow | None, b: SessionRow) -> bool:
 
 
 def totals(rows: list[SessionRow]) -> Totals:
-    live = [r for r in rows if r["state"] != "ended"]
+    live = [r for r in rows if r["state"] != RowState.ENDED]
     return {
         "sessions": len(live),
         "tabs": sum(r["tabs"] for r in live),
-        "warning": sum(1 for r in live if r["state"] == "warning"),
+        "warning": sum(1 for r in live if r["state"] == RowState.WARNING),
     }
 
 

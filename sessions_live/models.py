@@ -9,17 +9,9 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .vocabulary import EndReason, end_reason_choices
 
-class EndReason(models.TextChoices):
-    IDLE = "idle", _("inactivity")
-    ABSOLUTE = "absolute", _("maximum session age")
-    TERMINATED = "terminated", _("ended by staff")
-    LOGOUT = "logout", _("signed out")
-    CLOSED = "closed", _("all tabs closed")
-    REPLACED = "replaced", _("replaced by a newer sign-in")
-    #: Django could no longer read the session: its data was signed with a secret that is in
-    #: neither SECRET_KEY nor SECRET_KEY_FALLBACKS any more.
-    INVALIDATED = "invalidated", _("could no longer be verified")
+__all__ = ["EndReason", "LiveProcess", "LiveSession", "LiveTab"]
 
 
 class LiveSession(models.Model):
@@ -52,7 +44,7 @@ class LiveSession(models.Model):
     #: When anything shown on the dashboard last changed (set by every write of the store).
     changed = models.DateTimeField(default=timezone.now, db_index=True, editable=False)
     end_reason = models.CharField(
-        _("end reason"), max_length=16, choices=EndReason.choices, blank=True
+        _("end reason"), max_length=16, choices=end_reason_choices(), blank=True
     )
     ended_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import TypeGuard
 
+from .vocabulary import EndReason
+
 
 class State(enum.StrEnum):
     ACTIVE = "active"
@@ -20,8 +22,10 @@ class State(enum.StrEnum):
 
 
 class ExpiryReason(enum.StrEnum):
-    IDLE = "idle"
-    ABSOLUTE = "absolute"
+    """The endings the timing rules decide: the timeouts among the end reasons."""
+
+    IDLE = EndReason.IDLE.value
+    ABSOLUTE = EndReason.ABSOLUTE.value
 
 
 def is_number(value: object) -> TypeGuard[float]:

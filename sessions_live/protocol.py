@@ -9,9 +9,9 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, TypedDict, cast, get_args
 
-from .policy import is_number, is_seconds
+from .policy import ExpiryReason, is_number, is_seconds
 
 #: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"
@@ -30,10 +30,7 @@ MAX_FRAMES_PER_WINDOW = 60
 FRAME_WINDOW = 10.0  # seconds
 
 ClientFrameType = Literal["activity", "extend", "logout", "lease"]
-CLIENT_FRAME_TYPES: frozenset[str] = frozenset({"activity", "extend", "logout", "lease"})
-EndReasonName = Literal[
-    "idle", "absolute", "terminated", "logout", "closed", "replaced", "invalidated"
-]
+CLIENT_FRAME_TYPES: frozenset[str] = frozenset(get_args(ClientFrameType))
 
 # Error codes carried in `error` frames.
 ERROR_MALFORMED = "malformed"
@@ -65,12 +62,14 @@ class ActiveFrame(TypedDict):
 class WarningFrame(TypedDict):
     type: Literal["warning"]
     expires_in: float
-    reason: Literal["idle", "absolute"]
+    reason: ExpiryReason
 
 
 class ExpiredFrame(TypedDict):
     type: Literal["expired"]
-    reason: EndReasonName
+    #: An EndReason (sessions_live.vocabulary); a str, since one may come over the channel
+    #: layer from a process of a newer release, with a reason this one does not know.
+    reason: str
     redirect: str
 
 

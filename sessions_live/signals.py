@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
+from . import vocabulary
+
 if TYPE_CHECKING:
     from .models import LiveSession
 
@@ -35,7 +37,7 @@ tab_connected = Signal()
 tab_disconnected = Signal()
 
 #: The endings ``session_expired`` is sent for (the timeouts), besides ``session_ended``.
-TIMEOUT_REASONS = frozenset({"idle", "absolute", "closed"})
+TIMEOUT_REASONS = vocabulary.TIMEOUT_REASONS
 
 
 def send(signal: Signal, live: LiveSession, **kwargs: Any) -> None:

@@ -25,6 +25,7 @@ from .models import EndReason, LiveProcess, LiveSession, LiveTab
 from .session_keys import key_hash as key_hash
 from .session_keys import key_hashes as key_hashes
 from .user_timeouts import timeouts_of
+from .vocabulary import RowState
 
 USER_AGENT_MAX = 512
 
@@ -318,9 +319,11 @@ def count_by_state(now: float) -> dict[str, int]:
     warned = deadlines.warned(now)
     watched = Q(Exists(LiveTab.objects.filter(session=OuterRef("pk"))))
     counts: dict[str, int] = LiveSession.objects.filter(ended__isnull=True).aggregate(
-        active=Count("pk", filter=watched & ~warned),
-        warning=Count("pk", filter=watched & warned),
-        idle=Count("pk", filter=~watched),
+        **{
+            RowState.ACTIVE: Count("pk", filter=watched & ~warned),
+            RowState.WARNING: Count("pk", filter=watched & warned),
+            RowState.IDLE: Count("pk", filter=~watched),
+        }
     )
     return counts
 

@@ -13,7 +13,7 @@ import logging
 import math
 import time
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from channels.db import database_sync_to_async
 
@@ -24,7 +24,6 @@ from .presence import presence
 from .protocol import (
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_SERVER_ERROR,
-    EndReasonName,
     ExpiredFrame,
     ServerFrame,
     encode,
@@ -81,7 +80,7 @@ class DeadlineKeeper(SessionGroupMember):
             return
         if status.state is policy.State.WARNING and (repeat_warning or not self.warned):
             await self.send_frame(
-                {"type": "warning", "expires_in": status.expires_in, "reason": status.reason.value}
+                {"type": "warning", "expires_in": status.expires_in, "reason": status.reason}
             )
             if not self.warned and presence.first_to_mark(live_id, self.last_activity):
                 # The dashboard shows the session as warned from now on.
@@ -229,7 +228,7 @@ class DeadlineKeeper(SessionGroupMember):
         self.cancel_timer()
         frame: ExpiredFrame = {
             "type": "expired",
-            "reason": cast(EndReasonName, reason),
+            "reason": reason,
             "redirect": redirect or push.signed_out_url(reason, self.live),
         }
         await self.send_frame(frame)
