@@ -274,13 +274,15 @@ def run_pair(pair: Pair, pytest_args: list[str]) -> None:
     pair.summary = found[-1] if found else "no pytest summary"
 
 
-#: The full suite runs as two pytest processes at once, since most of its time is spent
-#: waiting on servers, timers and the browser: the browser tests, which need a process of
-#: their own (sync Playwright keeps an event loop in the main thread), and all the others.
-HALVES = (["--ignore=tests/browser"], ["tests/browser"])
 #: `dev.py test --fast` leaves out the browser tests too.
 FAST = ("--ignore=tests/browser",)
-#: Where the suite's coverage data goes (pyproject.toml's [tool.coverage.run] data_file).
+#: The full suite runs as three pytest processes at once, since most of its time is spent
+#: waiting on servers, timers and the browser: the tests that start servers, the in-process
+#: tests (measured for branch coverage: a minute, and what coverage shows is theirs), and the
+#: browser tests, which need a process of their own (sync Playwright keeps an event loop in
+#: the main thread). The first one's output is shown as it comes; it takes longest.
+PARTS = (["-m", "slow", *FAST], [*IN_PROCESS, *FAST], ["tests/browser"])
+#: Where the in-process tests' coverage data goes ([tool.coverage.run] data_file).
 COVERAGE = MATRIX / "coverage"
 OUTCOMES = ("passed", "failed", "errors", "skipped")
 
@@ -364,9 +366,13 @@ def test(pytest_args: list[str]) -> None:
     else:
         shutil.rmtree(COVERAGE, ignore_errors=True)
         COVERAGE.mkdir(parents=True)
-        pytest = [tools / "python", "-m", "coverage", "run", "-m", "pytest"]
-        browser_tmp = ["--basetemp", MATRIX / f"{main.name}-browser-tmp"]
-        run_suite(main, [[*pytest, *HALVES[0]], [*pytest, *browser_tmp, *HALVES[1]]], env)
+        python = tools / "python"
+        measured = [python, "-m", "coverage", "run", "-m", "pytest"]
+        # Each part a temporary folder of its own: a pytest run cleans up its basetemp.
+        tmp = [["--basetemp", MATRIX / f"{main.name}-{part}-tmp"] for part in ("unit", "browser")]
+        slow, unit, browser = PARTS
+        commands = [[python, "-m", "pytest", *slow], [*measured, *tmp[0], *unit]]
+        run_suite(main, [*commands, [python, "-m", "pytest", *tmp[1], *browser]], env)
     background.join()
     if not pytest_args:
         covered = coverage_report(tools)
@@ -383,11 +389,9 @@ def fast(pytest_args: list[str]) -> None:
 
 
 def coverage_report(tools: Path) -> bool:
-    """Combine what the pytest processes and their servers measured, and print the branch
-    coverage of sessions_live; False if it is under pyproject.toml's floor (fail_under)."""
+    """Print the branch coverage of sessions_live by the in-process tests; False if it is
+    under pyproject.toml's floor ([tool.coverage.report] fail_under)."""
     coverage = [tools / "python", "-m", "coverage"]
-    print("+", " ".join(map(str, [*coverage, "combine", "-q"])), flush=True)
-    subprocess.run([*map(str, coverage), "combine", "-q"], cwd=ROOT, check=False)
     print("+", " ".join(map(str, [*coverage, "report"])), flush=True)
     done = subprocess.run([*map(str, coverage), "report"], cwd=ROOT, check=False)
     if done.returncode != 0:

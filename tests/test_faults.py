@@ -188,8 +188,10 @@ async def test_daphne_restarted_tabs_resume_from_the_store(
     with run_demo(
         tmp_path / "demo",
         REDIS_URL=redis_url,
-        SESSIONS_LIVE_WARN_AFTER="4",
-        SESSIONS_LIVE_EXPIRE_AFTER="7",
+        # Long enough that a busy machine restarts daphne before the session expires (7 s
+        # was not always), short enough to wait for the warning and the expiry.
+        SESSIONS_LIVE_WARN_AFTER="12",
+        SESSIONS_LIVE_EXPIRE_AFTER="18",
     ) as demo:
         browser = Browser(demo)
         browser.sign_in()
@@ -210,7 +212,7 @@ async def test_daphne_restarted_tabs_resume_from_the_store(
             assert abs(time.time() + hello["expires_in"] - deadlines[0]) < 1.0  # not moved
             moved.append(ws)
         for ws in moved:
-            frames = await collect(ws, "expired", timeout=12)
+            frames = await collect(ws, "expired", timeout=30)
             assert [frame["type"] for frame in frames] == ["warning", "expired"]  # no duplicates
             assert time.time() >= deadlines[0] - 0.5
         await asyncio.sleep(2.5)  # a second ending, if any, would be logged by now
