@@ -4,6 +4,10 @@
 // The table is kept, not rebuilt: one <tr> per session id, patched when a frame changes that
 // session, hidden when a filter leaves it out, moved when the sort asks. Frames only update
 // the model; the DOM follows at most once per animation frame, however many frames arrived.
+// The socket is the tab client's transport (client/transport.js), with its backoff.
+
+import { createTransport } from "./client/transport.js";
+import { backoffDelay, socketUrl } from "./utils.js";
 
 export function formatDuration(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "–";
@@ -13,9 +17,8 @@ export function formatDuration(seconds) {
   return h > 0 ? `${h}:${pad(m)}:${pad(s)}` : `${m}:${pad(s)}`;
 }
 
-export function backoffDelay(attempt, random = Math.random) {
-  return Math.max(250, random() * Math.min(30000, 500 * 2 ** Math.min(attempt, 16)));
-}
+// One backoff for both clients (utils.js), still importable from here.
+export { backoffDelay };
 
 // Which items of a sorted list may stay where they are, given each one's current position
 // (-1: not placed yet): those on a longest increasing run of positions. Moving only the
@@ -59,7 +62,7 @@ function start(root, config) {
   const dirty = new Set(); // ids whose row changed since the last paint
   const doomed = []; // rows of removed sessions, to take out of the table
   let canEnd = root.dataset.canEnd === "true";
-  let sortByIdle = false, socket = null, attempt = 0;
+  let sortByIdle = false;
   let scheduled = false, cleared = false, timesDue = false, resort = false, pendingTotals = null;
 
   // Times in the page's language (the admin renders <html lang>), not the browser's; the
@@ -79,9 +82,7 @@ function start(root, config) {
     return row.warn_in !== null && row.warn_in - since(entry, now) <= 0 ? "warning" : "active";
   }
 
-  function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
-  }
+  const send = (frame) => transport.send(frame);
 
   function schedule() {
     if (scheduled) return;
@@ -247,10 +248,7 @@ function start(root, config) {
 
   // Frames ----------------------------------------------------------------------------------
 
-  function receive(data) {
-    let frame;
-    try { frame = JSON.parse(data); } catch { return; }
-    if (!frame || typeof frame !== "object") return;
+  function receive(frame) {
     const at = performance.now();
     if (frame.type === "snapshot") {
       // Everything again (a reconnection): the rows in it, and those of the `changes` after
@@ -282,28 +280,26 @@ function start(root, config) {
     schedule();
   }
 
-  function connect() {
-    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    socket = new WebSocket(scheme + "//" + location.host + config.socket);
-    socket.addEventListener("open", () => {
-      attempt = 0;
+  // Signed out (or this session is over), or not allowed: trying again cannot help, so say
+  // which, and do not claim to reconnect.
+  const transport = createTransport({
+    url: () => socketUrl(location, config.socket),
+    WebSocket,
+    setTimeout: (fn, ms) => setTimeout(fn, ms),
+    clearTimeout: (id) => clearTimeout(id),
+    finalCodes: [4401, 4403],
+    onOpen() {
+      transport.resetBackoff();
       status.textContent = strings.connected || "";
       root.classList.remove("sessions-live-offline");
-    });
-    socket.addEventListener("message", (event) => receive(event.data));
-    socket.addEventListener("close", (event) => {
-      socket = null;
+    },
+    onFrame: receive,
+    onClose(code, final) {
       root.classList.add("sessions-live-offline");
-      // Signed out (or this session is over), or not allowed: trying again cannot help, so
-      // say which, and do not claim to reconnect.
-      if (event.code === 4401 || event.code === 4403) {
-        status.textContent = (event.code === 4401 ? strings.signedOut : strings.notAllowed) || "";
-        return;
-      }
-      status.textContent = strings.reconnecting || "";
-      setTimeout(connect, backoffDelay(attempt++));
-    });
-  }
+      if (final) status.textContent = (code === 4401 ? strings.signedOut : strings.notAllowed) || "";
+      else status.textContent = strings.reconnecting || "";
+    },
+  });
 
   body.addEventListener("click", (event) => {
     const target = event.target.closest("button[data-action]");
@@ -329,7 +325,7 @@ function start(root, config) {
     timesDue = true;
     schedule();
   }, 1000);
-  connect();
+  transport.connect();
 }
 
 if (typeof document !== "undefined") {
