@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from typing import Any
@@ -38,6 +39,25 @@ def board_application(**consumer_kwargs: Any) -> Any:
     )
 
 
+#: Seconds a socket may take to connect, answer or finish, however busy the machine: channels'
+#: communicator waits 1 s by default, then cancels the consumer mid-way (a loaded CI machine
+#: took longer: the cancelled consumer's database work then failed every later test).
+PATIENCE = 20.0
+
+
+class Socket(WebsocketCommunicator):  # type: ignore[misc]
+    """A test's WebSocket: channels' communicator, patient by default."""
+
+    async def connect(self, timeout: float = PATIENCE) -> Any:
+        return await super().connect(timeout)
+
+    async def disconnect(self, code: int = 1000, timeout: float = PATIENCE) -> None:
+        await super().disconnect(code, timeout)
+
+    async def receive_output(self, timeout: float = PATIENCE) -> Any:
+        return await super().receive_output(timeout)
+
+
 _open: list[WebsocketCommunicator] = []
 
 
@@ -45,7 +65,8 @@ async def close_all() -> None:
     """Disconnect every socket a test opened, as a browser would, so no consumer is left
     waiting (use from an autouse fixture)."""
     while _open:
-        with contextlib.suppress(Exception):
+        # A consumer a failed test left cancelled re-raises its CancelledError here.
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await _open.pop().disconnect()
 
 
@@ -63,14 +84,14 @@ async def connect(
     if client is not None:
         key = await sync_to_async(lambda: client.session.session_key)()
         headers.append((b"cookie", f"sessionid={key}".encode()))
-    socket = WebsocketCommunicator(app, path, headers=headers)
+    socket = Socket(app, path, headers=headers)
     _open.append(socket)
     connected, _ = await socket.connect()
     assert connected
     return socket
 
 
-async def frame(socket: WebsocketCommunicator, timeout: float = 3) -> dict[str, Any]:
+async def frame(socket: WebsocketCommunicator, timeout: float = PATIENCE) -> dict[str, Any]:
     output = await socket.receive_output(timeout)
     assert output["type"] == "websocket.send", output
     data: dict[str, Any] = json.loads(output["text"])
@@ -79,9 +100,9 @@ async def frame(socket: WebsocketCommunicator, timeout: float = 3) -> dict[str, 
 
 async def closed_with(socket: WebsocketCommunicator, *, skipping_frames: bool = False) -> int:
     """The close code of the socket's next output (after any frames, if told to skip them)."""
-    output = await socket.receive_output(3)
+    output = await socket.receive_output(PATIENCE)
     while skipping_frames and output["type"] == "websocket.send":
-        output = await socket.receive_output(3)
+        output = await socket.receive_output(PATIENCE)
     assert output["type"] == "websocket.close", output
     code: int = output["code"]
     return code

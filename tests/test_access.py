@@ -17,7 +17,7 @@ from sessions_live.models import EndReason, LiveSession
 from sessions_live.protocol import MAX_FRAMES_PER_WINDOW
 
 from .helpers import age, live_of
-from .sockets import close_all, closed_with, connect, frame
+from .sockets import PATIENCE, close_all, closed_with, connect, frame
 
 BOARD = "/admin/sessions_live/livesession/"
 END = "/admin/sessions_live/livesession/end/"
@@ -77,7 +77,7 @@ async def test_a_cookie_that_is_not_a_live_session_gets_in_nowhere(
     if key:
         headers.append((b"cookie", f"sessionid={key}".encode()))
     tab = await connect(None, headers=headers)
-    first = await tab.receive_output(3)
+    first = await tab.receive_output(PATIENCE)
     if first["type"] == "websocket.send":  # told why (expired, terminated), then closed
         assert '"type":"expired"' in first["text"].replace(" ", "")
         assert await closed_with(tab) == 4401

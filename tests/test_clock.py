@@ -24,7 +24,7 @@ from sessions_live.policy import ExpiryReason, State, Timeouts, evaluate
 from sessions_live.protocol import TAB_SOCKET_PATH
 from sessions_live.routing import AuthMiddlewareStack
 
-from .sockets import closed_with, frame
+from .sockets import Socket, closed_with, frame
 
 TIMEOUTS = Timeouts(warn_after=540, expire_after=600)
 
@@ -104,7 +104,7 @@ async def jumping_tab(
     )
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
-    tab = WebsocketCommunicator(
+    tab = Socket(
         app,
         "/" + TAB_SOCKET_PATH,
         headers=[(b"origin", b"http://testserver"), (b"cookie", f"sessionid={key}".encode())],

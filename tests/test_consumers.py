@@ -25,7 +25,7 @@ from sessions_live.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age
-from .sockets import APP, TAB, close_all, closed_with, connect, frame
+from .sockets import APP, PATIENCE, TAB, close_all, closed_with, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -305,7 +305,7 @@ async def test_a_flood_of_frames_is_closed_with_4429(asigned_in: Callable[..., A
     tab = await hello(await asigned_in())
     for _ in range(MAX_FRAMES_PER_WINDOW + 1):
         await tab.send_json_to({"type": "activity", "idle": 0})
-    while (output := await tab.receive_output(2))["type"] == "websocket.send":
+    while (output := await tab.receive_output(PATIENCE))["type"] == "websocket.send":
         last = json.loads(output["text"])
     assert last == {"type": "error", "code": "too_many", "message": "Too many frames."}
     assert output["code"] == 4429

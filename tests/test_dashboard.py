@@ -24,7 +24,16 @@ from sessions_live.models import LiveSession
 
 from .fake_time import EXACT, FakeTime
 from .helpers import live_of
-from .sockets import BOARD, TAB, board_application, close_all, closed_with, connect, frame
+from .sockets import (
+    BOARD,
+    PATIENCE,
+    TAB,
+    board_application,
+    close_all,
+    closed_with,
+    connect,
+    frame,
+)
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -336,14 +345,14 @@ async def test_a_large_snapshot_comes_in_frames_that_daphne_lets_through(
     )
     board = await watch(await astaff("viewer", "view_livesession"))
     expected = CROWD + 2  # and alice's own, and the viewer's
-    output = await board.receive_output(3)
+    output = await board.receive_output(PATIENCE)
     snapshot = json.loads(output["text"])
     assert snapshot["type"] == "snapshot"
     assert snapshot["more"] is True
     assert snapshot["totals"]["sessions"] == expected
     frames, ids = [snapshot], {row["id"] for row in snapshot["sessions"]}
     while len(ids) < expected:
-        output = await board.receive_output(3)
+        output = await board.receive_output(PATIENCE)
         following = json.loads(output["text"])
         assert following["type"] == "changes"
         assert following["removed"] == []

@@ -15,7 +15,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack as ChannelsAuthMiddlewareStack
 from channels.routing import URLRouter
-from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
@@ -30,7 +29,7 @@ from sessions_live.routing import websocket_urlpatterns
 
 from .helpers import age, live_of
 from .servers import manage, run_demo
-from .sockets import BOARD, TAB, close_all, closed_with, connect, frame
+from .sockets import BOARD, TAB, Socket, close_all, closed_with, connect, frame
 from .web import Browser, close_code, next_frame
 
 OLD_KEY = "tests-only-not-secret"  # tests/settings.py
@@ -228,7 +227,7 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
     app = ChannelsAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
     headers = [(b"origin", b"http://testserver"), (b"cookie", f"sessionid={key}".encode())]
     for _ in range(2):
-        tab = WebsocketCommunicator(app, TAB, headers=headers)
+        tab = Socket(app, TAB, headers=headers)
         connected, _ = await tab.connect()
         assert connected
         assert await closed_with(tab) == 4401

@@ -25,7 +25,6 @@ from typing import Any
 import django
 import pytest
 import trove_classifiers
-from channels.testing import WebsocketCommunicator
 from django.core.asgi import get_asgi_application
 from django.core.checks import WARNING, run_checks
 from django.test import Client, override_settings
@@ -38,7 +37,7 @@ import sessions_live
 from dev import SUPPORTED
 
 from .servers import demo_env
-from .sockets import TAB, frame
+from .sockets import TAB, Socket, frame
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "sessions_live"
@@ -225,7 +224,7 @@ async def test_readme_asgi_routes_a_signed_in_tab(asigned_in: Callable[..., Any]
     exec(compile(readme_snippet("asgi"), "README.md (asgi)", "exec"), namespace)
     client: Client = await asigned_in()
     cookie = f"sessionid={client.cookies['sessionid'].value}"
-    tab = WebsocketCommunicator(
+    tab = Socket(
         namespace["application"],
         TAB,
         headers=[(b"origin", b"http://testserver"), (b"cookie", cookie.encode())],
