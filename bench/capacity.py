@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidHandshake
 
 from tests.servers import DemoProcess, free_port
 from tests.web import Browser
@@ -22,13 +23,23 @@ from tests.web import Browser
 from .harness import Context, cpu_seconds, rss_kib
 
 BATCH = 100
+#: Attempts to open one socket: a daphne just restarted may drop the first handshakes (seen
+#: on a loaded machine as "did not receive a valid HTTP response").
+RETRIES = 5
 
 
 async def open_sockets(
     url: str, count: int, headers: dict[str, str], origin: str, hello: bool
 ) -> list[ClientConnection]:
     async def one() -> ClientConnection:
-        ws = await connect(url, origin=origin, additional_headers=headers, open_timeout=60)  # type: ignore[arg-type]
+        for attempt in range(RETRIES):  # as a tab does, a refused or dropped handshake is retried
+            try:
+                ws = await connect(url, origin=origin, additional_headers=headers, open_timeout=60)  # type: ignore[arg-type]
+                break
+            except (OSError, InvalidHandshake):
+                if attempt == RETRIES - 1:
+                    raise
+                await asyncio.sleep(0.2)
         if hello:
             await asyncio.wait_for(ws.recv(), 60)
         return ws

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from dev import CHROMIUM_MISSING, find_chromium
 
@@ -41,6 +42,10 @@ def screenshots(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFa
     pytestconfig.stash[SCREENSHOTS] = folder
     return folder
 
+
+# An expectation waits up to 10 s (Playwright's default is 5 s), for a busy machine; those
+# that must hold within a deadline give their own timeout.
+expect.set_options(timeout=10_000)
 
 #: Warn after 2 s, expire after 5 s: the whole loop in seconds.
 DEMO_ENV = {"SESSIONS_LIVE_WARN_AFTER": "2", "SESSIONS_LIVE_EXPIRE_AFTER": "5"}

@@ -78,6 +78,8 @@ def signed_in_tab(browser: Browser, server: Demo, path: str, *, deaf: bool = Fal
     )
     tab.page.on("pageerror", lambda error: tab.errors.append(str(error)))
     sign_in(tab.page, server, path)
+    # htmx and Turbo take the page over once it has loaded: a click before that does nothing.
+    tab.page.wait_for_load_state("load")
     if not deaf:
         wait_for_client(tab.page)
     return tab
