@@ -3,7 +3,7 @@
 Both libraries replace the page without loading a new document (htmx swaps the body's content,
 Turbo the body itself), so the client keeps running while the dialog it shows is replaced by a
 new element; and both load pages with XHR/fetch, so a refused request must still bring the user
-to the login page. The project is tests/front_ends/ (warn after 2 s, sign out after 8 s, one
+to the login page. The project is tests/front_ends/ (warn after 5 s, sign out after 11 s, one
 session per user), with the pinned npm releases of htmx and Turbo (tests/front_ends/vendor.py).
 """
 
