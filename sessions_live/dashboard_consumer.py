@@ -21,7 +21,6 @@ from django.contrib.auth import get_user_model
 from . import dashboard, lifecycle, outages, policy, store
 from .conf import get_settings
 from .dashboard import SessionRow
-from .guarded import GuardedConsumer
 from .middleware import SESSION_MARKER
 from .models import EndReason
 from .protocol import (
@@ -34,6 +33,7 @@ from .protocol import (
     parse_dashboard_frame,
 )
 from .scheduling import LOOP, Scheduler
+from .sockets.base import SiteSocket
 from .sweep import sweeper
 
 logger = logging.getLogger(__name__)
@@ -68,7 +68,7 @@ def batches(rows: list[SessionRow], budget: int = FRAME_BYTES) -> list[list[Sess
     return cut
 
 
-class DashboardConsumer(GuardedConsumer):
+class DashboardConsumer(SiteSocket):
     """Built with ``clock=`` and ``scheduler=`` (``DashboardConsumer.as_asgi(...)``), a test
     moves a dashboard from one interval to the next at once (:mod:`sessions_live.scheduling`)."""
 

@@ -6,6 +6,7 @@ event: recorded activity and the start of a warning."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from importlib import import_module
 
 from django.conf import settings
@@ -49,18 +50,23 @@ def end_session(
     request: HttpRequest | None = None,
     by: AbstractBaseUser | None = None,
     send_signal: bool = True,
+    first: Callable[[], None] | None = None,
 ) -> bool:
     """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
+    Every ending, by HTTP, a tab, the dashboard, the sweep or the sign-in limit, is this call.
 
-    The winner pushes ``expired`` to every tab of the session first (the record already says
-    ended, so every request and socket is refused from here on, and the tabs should not wait
-    for the rest), then deletes the Django session when it knows its key (an HTTP request or a
-    tab does; the sweep does not, and the middleware refuses that session at its next use),
-    and sends ``user_logged_out`` unless Django's ``logout()`` is sending it, then
-    ``session_expired`` (for a timeout) and ``session_ended``.
+    The winner calls ``first`` (a tab ending its session tells this process's tabs through
+    it, at once), then pushes ``expired`` to every tab of the session (the record already
+    says ended, so every request and socket is refused from here on, and the tabs should not
+    wait for the rest), then deletes the Django session when it knows its key (an HTTP
+    request or a tab does; the sweep does not, and the middleware refuses that session at
+    its next use), and sends ``user_logged_out`` unless Django's ``logout()`` is sending it,
+    then ``session_expired`` (for a timeout) and ``session_ended``.
     """
     if not store.claim_end(live.pk, reason, now, by=by):
         return False
+    if first is not None:
+        first()
     announce_end(
         live,
         reason,
@@ -78,13 +84,13 @@ def announce_end(
     reason: str,
     *,
     now: float,
-    session_key: str | None = None,
-    request: HttpRequest | None = None,
-    by: AbstractBaseUser | None = None,
-    send_signal: bool = True,
+    session_key: str | None,
+    request: HttpRequest | None,
+    by: AbstractBaseUser | None,
+    send_signal: bool,
 ) -> None:
-    """What follows a won claim (:func:`end_session`): the push, the tabs' rows, the Django
-    session and the signals."""
+    """What follows a won claim in :func:`end_session` (its only caller): the push, the
+    tabs' rows, the Django session and the signals."""
     push.send_sync(live.group_name, push.expired_event(reason, live))
     store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)

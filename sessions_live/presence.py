@@ -16,7 +16,8 @@ import math
 import os
 import socket
 import uuid
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from django.utils import timezone
 
@@ -37,7 +38,7 @@ class Tab(Protocol):
     """What presence and sibling tabs need of a tab's consumer."""
 
     channel_name: str
-    live: LiveSession | None
+    live: LiveSession
 
     def notice_ended(self, reason: str) -> None:
         """The store says this tab's session ended: tell the tab (without blocking)."""
@@ -92,6 +93,19 @@ class Presence:
                 flush.cancel()
         return True
 
+    def tabs_of(self, live_id: uuid.UUID) -> list[Tab]:
+        """This process's tabs of session ``live_id``."""
+        return list(self.by_session.get(live_id, {}).values())
+
+    def channels(self) -> list[tuple[str, uuid.UUID]]:
+        """Every tab of this process: its channel name and its session's id."""
+        return list(self.tabs.items())
+
+    def start_flush(self, live_id: uuid.UUID, work: Coroutine[Any, Any, None]) -> None:
+        """Run the trailing activity write of session ``live_id`` (cancelled with its last
+        tab)."""
+        self.flushes[live_id] = asyncio.get_running_loop().create_task(work)
+
     def throttle(self, live_id: uuid.UUID, interval: float) -> ActivityThrottle:
         """The activity throttle that this process's tabs of session ``live_id`` share."""
         throttle = self.throttles.get(live_id)
@@ -116,8 +130,7 @@ class Presence:
         ``live``: one copy a session, not one a tab. What a tab reads of it does not change
         (its id, user, start and timeouts); the rest each tab keeps by itself."""
         for tab in self.by_session.get(live.pk, {}).values():
-            if tab.live is not None:
-                return tab.live
+            return tab.live
         return live
 
     def beat_if_due(self, now: float) -> list[tuple[uuid.UUID, str]]:

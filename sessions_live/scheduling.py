@@ -8,8 +8,8 @@ own moves a tab to its warning or its expiry at once, without sleeping.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from typing import Protocol
+from collections.abc import Callable, Coroutine
+from typing import Any, Protocol
 
 
 class Cancellable(Protocol):
@@ -37,3 +37,13 @@ class LoopScheduler:
 
 
 LOOP = LoopScheduler()
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def in_background(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` on its own, held until done (the loop keeps only a weak reference)."""
+    task = asyncio.get_running_loop().create_task(work)
+    _background.add(task)
+    task.add_done_callback(_background.discard)

@@ -17,7 +17,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from sessions_live import lifecycle, store
-from sessions_live.consumers import SessionConsumer
+from sessions_live.sockets.tab import Tab
 from sessions_live.models import LiveSession, LiveTab
 from sessions_live.presence import presence
 from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
@@ -411,13 +411,13 @@ async def test_one_read_and_one_ending_serve_every_tab_of_the_process(
     consumers = list(presence.by_session[live.pk].values())
     assert len(consumers) == 5
     first = consumers[0]
-    assert isinstance(first, SessionConsumer)
+    assert isinstance(first, Tab)
 
     signed_in_at = store.to_epoch(live.last_activity)
 
     def later(seconds: float) -> None:
         for consumer in consumers:
-            assert isinstance(consumer, SessionConsumer)
+            assert isinstance(consumer, Tab)
             consumer.clock = lambda: signed_in_at + seconds
 
     later(560)  # into the warning period of a 540/600 session

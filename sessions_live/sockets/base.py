@@ -7,45 +7,63 @@ outlives its channel layer (:mod:`sessions_live.outages`).
 
 from __future__ import annotations
 
+import enum
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from .clients import origin_allowed
-from .outages import resilient_receive
-from .protocol import (
+from sessions_live.clients import origin_allowed
+from sessions_live.outages import resilient_receive
+from sessions_live.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_TOO_MANY,
     ERROR_FORBIDDEN,
     FrameError,
     FrameRate,
+    ServerFrame,
     encode,
 )
 
 
-class GuardedConsumer(AsyncWebsocketConsumer):
+class Phase(enum.Enum):
+    """Where a socket is in its life: once it is not ``OPEN``, it sends nothing more."""
+
+    OPEN = "open"
+    CLOSING = "closing"  # a close was sent: frames still queued behind it are dropped
+    OVER = "over"  # closed because its session is over (the ending removed its tab rows)
+    GONE = "gone"  # disconnected
+
+
+class SiteSocket(AsyncWebsocketConsumer):
     def __init__(
         self, *args: Any, monotonic: Callable[[], float] = time.monotonic, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.monotonic = monotonic
         self.rate = FrameRate()
-        self.closing = False  # a close was sent: frames still queued behind it are dropped
+        self.phase = Phase.OPEN
 
-    # channels sets ``channel_receive`` once per connection and ends the consumer when it
-    # raises; wrapped here, a layer outage is waited out instead.
+    @property
+    def done(self) -> bool:
+        """Closed or closing: nothing may be sent or scheduled for this socket any more."""
+        return self.phase is not Phase.OPEN
+
+    # channels sets ``channel_receive`` once per connection, in ``AsyncConsumer.__call__``,
+    # and ends the consumer when it raises; wrapped here, a layer outage is waited out
+    # instead. channels documents no hook for this: tests/test_outages.py has a canary that
+    # fails the day channels stops reading the layer through this attribute.
     @property
     def channel_receive(self) -> Callable[[], Awaitable[Any]]:
         return self._channel_receive
 
     @channel_receive.setter
     def channel_receive(self, receive: Callable[[], Awaitable[Any]]) -> None:
-        self._channel_receive = resilient_receive(receive, self.rejoin_groups)
+        self._channel_receive = resilient_receive(receive, self.layer_back)
 
-    async def rejoin_groups(self) -> None:
-        """Join this socket's groups again after the channel layer came back."""
+    async def layer_back(self) -> None:
+        """The channel layer answers again after an outage: join this socket's groups again."""
 
     async def accept_from_site(self) -> bool:
         """Accept the handshake; False (and closed with 4403) if it came from another site."""
@@ -56,13 +74,14 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         return False
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
-        self.closing = True
+        if self.phase is Phase.OPEN:
+            self.phase = Phase.CLOSING
         await super().close(code=code, reason=reason)
 
     async def within_rate(self) -> bool:
         """Count one frame; False (and closed with 4429) past the documented rate, and False
         for every frame that arrives after the socket began to close."""
-        if self.closing:
+        if self.done:
             return False
         if self.rate.allow(self.monotonic()):
             return True
@@ -70,6 +89,9 @@ class GuardedConsumer(AsyncWebsocketConsumer):
         return False
 
     async def refuse(self, error: FrameError) -> None:
-        await self.send(text_data=encode(error.frame()))
+        await self.send_frame(error.frame())
         if error.close_code is not None:
             await self.close(code=error.close_code)
+
+    async def send_frame(self, frame: ServerFrame) -> None:
+        await self.send(text_data=encode(frame))
