@@ -6,6 +6,7 @@ demo runs here exactly as the end-to-end tests run it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -50,7 +51,7 @@ class Context:
     @contextmanager
     def demo(self, count: int = 1, **env: str) -> Iterator[list[Demo]]:
         """The demo under ``count`` daphne processes sharing this run's Redis."""
-        with run_demos(self.folder("demo"), count, REDIS_URL=self.redis.url, **env) as demos:
+        with run_demos(self.folder("demo"), count, (), REDIS_URL=self.redis.url, **env) as demos:
             yield demos
 
 
@@ -83,6 +84,18 @@ def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds of a process, its live children and the children it reaped."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for child in children.read_text().split() if children.exists() else []:
+        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it exited
+            total += cpu_seconds(int(child))
+    return total
 
 
 def machine() -> dict[str, Any]:
@@ -122,10 +135,19 @@ def save(name: str, result: dict[str, Any], context: Context) -> Path:
     return path
 
 
-def save_figure(figure: Any, name: str, images: Path) -> list[str]:
-    """Write a matplotlib figure to ``images/bench-NAME.png``; the Markdown that shows it."""
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (files, no display), imported only to plot."""
+    import matplotlib
+
+    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    return plt
+
+
+def save_figure(figure: Any, name: str, images: Path) -> list[str]:
+    """Write a matplotlib figure to ``images/bench-NAME.png``; the Markdown that shows it."""
+    plt = pyplot()
     images.mkdir(parents=True, exist_ok=True)
     path = images / f"bench-{name}.png"
     figure.tight_layout()

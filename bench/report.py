@@ -13,8 +13,14 @@ from typing import Any
 
 from tests.servers import ROOT
 
-from . import dashboard_load, harness, storm
-from .idle_cost import METRICS
+from . import dashboard_report, harness, storm_report
+from .report_sections import (
+    capacity_section,
+    floor_section,
+    idle_section,
+    propagation_section,
+    timeliness_section,
+)
 
 DOCS = ROOT / "docs"
 IMAGES = DOCS / "images"
@@ -34,209 +40,13 @@ the suite asserts a timing.
 """
 
 
-def ms(entry: dict[str, Any]) -> str:
-    if not entry or not entry.get("n"):
-        return "n/a"
-    return f"{entry['p50_ms']:.1f} / {entry['p99_ms']:.1f} / {entry['max_ms']:.1f}"
-
-
-def p99(entry: dict[str, Any]) -> str:
-    return f"{entry['p99_ms']:.1f}" if entry.get("n") else "n/a"
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    if not a or not b:
-        return "n/a"
-    return f"{a / b:.1f}x"
-
-
-def floor_section(result: dict[str, Any], images: Path) -> list[str]:
-    return [
-        "## Floor (benchmark 7)",
-        "",
-        "| hop | p50 / p99 / max (ms) |",
-        "|---|---|",
-        f"| raw websockets relay, tab to tab via one process | {ms(result['websocket_relay'])} |",
-        f"| raw Redis PUBLISH to a subscriber | {ms(result['redis_publish'])} |",
-        "",
-    ]
-
-
-def propagation_section(
-    result: dict[str, Any], images: Path, floor: dict[str, Any] | None = None
-) -> list[str]:
-    relay_p99 = floor["websocket_relay"]["p99_ms"] if floor else None
-    lines = [
-        "## Cross-tab propagation (benchmark 3)",
-        "",
-        '"Stay signed in" in tab A until tab B hears `active`. The reference learns of another',
-        "tab's activity at its next poll: up to EXPIRE_AFTER - WARN_AFTER, 60 s at its defaults"
-        " (by design).",
-        "",
-        "| layer, tabs on | p50 / p99 / max (ms) | p99 vs reference (60 s) | p99 vs floor relay |",
-        "|---|---|---|---|",
-    ]
-    for key, label in [
-        ("core_same_process", "RedisChannelLayer, one process"),
-        ("core_two_processes", "RedisChannelLayer, two processes"),
-        ("pubsub_same_process", "RedisPubSubChannelLayer, one process"),
-        ("pubsub_two_processes", "RedisPubSubChannelLayer, two processes"),
-    ]:
-        entry = result.get(key, {})
-        p99 = entry.get("p99_ms")
-        lines.append(
-            f"| {label} | {ms(entry)} | {ratio(60_000, p99)} faster | {ratio(p99, relay_p99)} |"
-        )
-    lines.append("")
-    return [*lines, *plot_cdf("propagation", result, "latency (ms)", images)]
-
-
-def timeliness_section(result: dict[str, Any], images: Path) -> list[str]:
-    lines = [
-        "## Timeliness (benchmark 2)",
-        "",
-        "How late `warning` and `expired` reach a tab after the server's deadline: the activity",
-        "the server recorded for an `extend` plus WARN_AFTER or EXPIRE_AFTER, read from its",
-        "database after the run (same machine, same clock). The last column counts instead from",
-        "when the client sent that `extend`, adding the way in and any wait before daphne read",
-        f"it: an upper bound. Many tabs = {result.get('tabs_in_many')} tabs whose deadlines fall",
-        "within 2 s. The reference is late by its poll and a page load and counts down without",
-        "the server's deadline (by design). Targets: p99 under 50 ms for one tab, under 150 ms",
-        "for many.",
-        "",
-        "| layer, tabs | warning p50 / p99 / max (ms) | expired p50 / p99 / max (ms) |"
-        " p99 from the client's send, warning / expired (ms) |",
-        "|---|---|---|---|",
-    ]
-    for layer in ("core", "pubsub"):
-        for size in ("one_tab", "many_tabs"):
-            entry = result.get(f"{layer}_{size}", {})
-            bound = entry.get("from_client_send", {})
-            lines.append(
-                f"| {layer}, {size.replace('_', ' ')} | {ms(entry.get('warning', {}))} | "
-                f"{ms(entry.get('expired', {}))} | "
-                f"{p99(bound.get('warning', {}))} / {p99(bound.get('expired', {}))} |"
-            )
-    lines += [
-        "",
-        'How the expiry tail of many tabs was found and removed: "What the 1,000-tab figures',
-        'show", at the end.',
-        "",
-    ]
-    flat = {
-        f"{key} {kind}": value[kind]
-        for key, value in result.items()
-        if key.endswith("many_tabs")
-        for kind in ("warning", "expired")
-    }
-    return [*lines, *plot_cdf("timeliness", flat, "lateness after the deadline (ms)", images)]
-
-
-def idle_section(result: dict[str, Any], images: Path) -> list[str]:
-    ours, reference = result.get("ours", {}), result.get("reference", {})
-    lines = [
-        "## Idle tab cost (benchmark 1)",
-        "",
-        f"One idle tab over {result.get('window_s')} s, scaled to 10 minutes at warn 540 s /"
-        " expire 600 s.",
-        "",
-        "| per idle tab per 10 min | sessions-live | django-session-security | reference / ours |",
-        "|---|---|---|---|",
-    ]
-    for key in METRICS:
-        if key not in ours and key not in reference:
-            continue
-        a, b = ours.get(key), reference.get(key)
-        lines.append(f"| {key.replace('_', ' ')} | {a} | {b} | {ratio(b, a)} |")
-    return [*lines, ""]
-
-
-def capacity_section(result: dict[str, Any], images: Path) -> list[str]:
-    lines = [
-        "## Capacity (benchmark 4)",
-        "",
-        f"Idle tabs held by one daphne process; open files limit {result.get('open_files')}.",
-        "",
-        "| tabs | sessions-live RSS per tab (KiB) | bare Channels consumer (KiB) | added by"
-        " sessions-live (KiB) | idle CPU (% of a core; bare) | tabs opened per s (bare) |"
-        " reconnect all after restart (s; bare) |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    rows = result.get("rows", [])
-    for row in rows:
-        reconnect = (
-            f"{row['reconnect_s']:.1f} ({row['bare_reconnect_s']:.1f})"
-            if "reconnect_s" in row
-            else "-"
-        )
-        lines.append(
-            f"| {row['tabs']} | {row['ours_kib_per_tab']:.1f} | {row['bare_kib_per_tab']:.1f} |"
-            f" {row['ours_kib_per_tab'] - row['bare_kib_per_tab']:.1f} |"
-            f" {row['idle_cpu_percent']:.2f} ({row['bare_idle_cpu_percent']:.2f}) |"
-            f" {row.get('opened_per_s', 0):.0f} ({row.get('bare_opened_per_s', 0):.0f}) |"
-            f" {reconnect} |"
-        )
-    lines.append("")
-    return [*lines, *plot_capacity(rows, images)]
-
-
-def plot_capacity(rows: list[dict[str, Any]], images: Path) -> list[str]:
-    """RSS per tab and idle CPU against the number of tabs, ours beside the bare consumer."""
-    if not rows:
-        return []
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    tabs = [row["tabs"] for row in rows]
-    figure, (memory, cpu) = plt.subplots(1, 2, figsize=(9, 3.6))
-    memory.plot(tabs, [row["ours_kib_per_tab"] for row in rows], "o-", label="sessions-live")
-    memory.plot(tabs, [row["bare_kib_per_tab"] for row in rows], "s--", label="bare consumer")
-    memory.set_ylabel("RSS per idle tab (KiB)")
-    cpu.plot(tabs, [row["idle_cpu_percent"] for row in rows], "o-", label="sessions-live")
-    cpu.plot(tabs, [row["bare_idle_cpu_percent"] for row in rows], "s--", label="bare consumer")
-    cpu.set_ylabel("idle CPU (% of a core)")
-    for axes in (memory, cpu):
-        axes.set_xlabel("idle tabs in one daphne process")
-        axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=8)
-    return harness.save_figure(figure, "capacity", images)
-
-
-def plot_cdf(name: str, series: dict[str, Any], label: str, images: Path) -> list[str]:
-    """One PNG with a cumulative distribution per series; the Markdown that shows it."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(figsize=(7, 4))
-    drawn = False
-    for key, entry in series.items():
-        samples = entry.get("samples_ms") if isinstance(entry, dict) else None
-        if samples:
-            fraction = [(index + 1) / len(samples) for index in range(len(samples))]
-            axes.step(samples, fraction, where="post", label=key.replace("_", " "))
-            drawn = True
-    if not drawn:
-        plt.close(figure)
-        return []
-    axes.set_xlabel(label)
-    axes.set_ylabel("fraction of samples")
-    axes.set_xscale("log")
-    axes.grid(True, alpha=0.3)
-    axes.legend(fontsize=8)
-    return harness.save_figure(figure, name, images)
-
-
 SECTIONS: dict[str, Callable[..., list[str]]] = {
     "idle": idle_section,
     "timeliness": timeliness_section,
     "propagation": propagation_section,
     "capacity": capacity_section,
-    "storm": storm.section,
-    "dashboard": dashboard_load.section,
+    "storm": storm_report.section,
+    "dashboard": dashboard_report.section,
     "floor": floor_section,
 }
 

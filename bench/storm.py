@@ -19,42 +19,32 @@ Each figure is given per session per minute and per session per activity window,
 target of one write and one fan-out per session per window however many tabs and events; a
 window of the same open sockets without input comes first, as the floor the storm adds to.
 The sessions are made in the database (bench/seeding.py), not by 1,000 sign-ins.
+
+Here: one layer's run and the figures per session. Beside it: the tabs (storm_tabs.py), the
+readings of the services (storm_meter.py) and the report's section (storm_report.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
-import os
 import resource
-import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
-import redis
-from websockets.asyncio.client import ClientConnection, connect
-
 from tests.postgres import PrivateCluster, private_server
-from tests.servers import Demo
 
-from .harness import Context, cpu_seconds, save_figure
-from .idle_cost import configure_cluster
+from .harness import Context
+from .pg_stats import configure_cluster
 from .seeding import seed
+from .storm_meter import Meter, Sampler, between, drain
+from .storm_tabs import RATE, TABS, close_tabs, open_tabs, storm
 
-TABS = 5
-RATE = 1.0  # activity frames per tab per second
 WARN_AFTER, EXPIRE_AFTER = 3000.0, 3600.0  # nobody warns or expires during the run
 #: The demo's ACTIVITY_INTERVAL at these timeouts (project/settings.py: min(10, WARN / 4)).
 ACTIVITY_INTERVAL = min(10.0, WARN_AFTER / 4)
-BATCH = 100  # sockets opened at once
-TICK = 0.02  # seconds between two bursts of frames
-FRAME = '{"type": "activity"}'
-SAMPLE_EVERY = 1.0  # seconds
 
 
 @dataclass(frozen=True)
@@ -67,226 +57,6 @@ class Size:
 
 QUICK = Size(10, 2.0, 1.0, 1.0)
 FULL = Size(1000, 60.0, 5.0, 5.0)
-
-
-# What the services did -----------------------------------------------------------------------
-
-
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of a process, its live children and the children it reaped."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = sum(int(value) for value in fields[11:15]) / ticks  # utime stime cutime cstime
-    children = Path(f"/proc/{pid}/task/{pid}/children")
-    for child in children.read_text().split() if children.exists() else []:
-        with contextlib.suppress(FileNotFoundError, ProcessLookupError):  # it exited
-            total += cpu_seconds(int(child))
-    return total
-
-
-def own_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-@dataclass
-class Reading:
-    """Cumulative counters at one moment."""
-
-    at: float
-    touch_calls: int
-    touch_rows: int
-    rows_written: int
-    statements: int
-    queries: dict[str, int]  # statement text -> calls
-    redis: dict[str, int]
-    cpu: dict[str, float]
-
-
-class Meter:
-    """Reads PostgreSQL (from the ``postgres`` database), Redis and /proc on one connection
-    each, so reading adds nothing to what it reads (its INFO calls are left out)."""
-
-    def __init__(self, cluster: PrivateCluster, database: str, redis_url: str) -> None:
-        self.database = database
-        self.pg = psycopg.connect(cluster.server.url("postgres"), autocommit=True)
-        self.redis = redis.Redis.from_url(redis_url)
-        self.pids: dict[str, int] = {}
-        self.statements = bool(
-            self.pg.execute(
-                "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
-            ).fetchone()
-        )
-        self.postmaster = cluster.process.pid if cluster.process else 0
-
-    def close(self) -> None:
-        self.pg.close()
-        self.redis.close()
-
-    def read(self) -> Reading:
-        touch_calls = touch_rows = rows_written = statements = 0
-        queries: dict[str, int] = {}
-        if self.statements:
-            for calls, rows, text in self.pg.execute(
-                "SELECT s.calls, s.rows, s.query FROM pg_stat_statements s"
-                " JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = %s",
-                (self.database,),
-            ).fetchall():
-                head = text.lstrip()[:6].upper()
-                queries[text] = queries.get(text, 0) + calls
-                if head in {"BEGIN", "COMMIT", "ROLLBA", "SAVEPO", "RELEAS"}:
-                    continue
-                statements += calls
-                if head in {"INSERT", "UPDATE", "DELETE"}:
-                    rows_written += rows
-                if head == "UPDATE" and "GREATEST" in text and "sessions_live_livesession" in text:
-                    touch_calls, touch_rows = touch_calls + calls, touch_rows + rows
-        else:  # pending statistics of busy backends lag by up to a second
-            row = self.pg.execute(
-                "SELECT n_tup_upd FROM pg_stat_user_tables WHERE relname ="
-                " 'sessions_live_livesession'"
-            ).fetchone()
-            touch_rows = touch_calls = int(row[0]) if row else 0
-        stats = self.redis.info("commandstats")
-        calls = {
-            str(name).removeprefix("cmdstat_"): int(entry["calls"])
-            for name, entry in stats.items()
-            if isinstance(entry, dict) and "calls" in entry
-        }
-        cpu = {name: cpu_seconds(pid) for name, pid in self.pids.items()}
-        if self.postmaster:
-            cpu["postgres"] = tree_cpu(self.postmaster)
-        cpu["client"] = own_cpu()
-        return Reading(
-            time.monotonic(),
-            touch_calls,
-            touch_rows,
-            rows_written,
-            statements,
-            queries,
-            calls,
-            cpu,
-        )
-
-
-def redis_delta(before: Reading, after: Reading) -> dict[str, int]:
-    found = {
-        name: after.redis.get(name, 0) - before.redis.get(name, 0)
-        for name in set(after.redis) | set(before.redis)
-    }
-    found.pop("info", None)  # the meter's own (nothing else here sends INFO)
-    return {name: count for name, count in sorted(found.items(), key=lambda kv: -kv[1]) if count}
-
-
-def top_statements(before: Reading, after: Reading, count: int = 8) -> list[str]:
-    ran = [
-        (calls - before.queries.get(text, 0), text)
-        for text, calls in after.queries.items()
-        if calls > before.queries.get(text, 0)
-    ]
-    ran.sort(key=lambda entry: -entry[0])
-    return [f"{calls}x {' '.join(text.split())[:110]}" for calls, text in ran[:count]]
-
-
-def between(before: Reading, after: Reading) -> dict[str, Any]:
-    seconds = after.at - before.at
-    commands = redis_delta(before, after)
-    return {
-        "seconds": round(seconds, 2),
-        "touch_statements": after.touch_calls - before.touch_calls,
-        "touch_rows": after.touch_rows - before.touch_rows,
-        "rows_written": after.rows_written - before.rows_written,
-        "statements": after.statements - before.statements,
-        "sql_top": top_statements(before, after),
-        "redis_commands": sum(commands.values()),
-        "redis_by_command": commands,
-        "cpu_percent": {
-            name: round((after.cpu[name] - before.cpu[name]) / seconds * 100, 1)
-            for name in after.cpu
-        },
-    }
-
-
-# The tabs -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Tabs:
-    sockets: list[ClientConnection] = field(default_factory=list)
-    received: Counter[str] = field(default_factory=Counter)
-    closed: Counter[str] = field(default_factory=Counter)
-    readers: list[asyncio.Task[None]] = field(default_factory=list)
-
-    async def read(self, ws: ClientConnection) -> None:
-        try:
-            async for message in ws:
-                self.received[json.loads(message).get("type", "?")] += 1
-        except Exception:
-            pass
-        code = ws.close_code
-        self.closed[str(code)] += 1
-
-
-async def open_tabs(demo: Demo, keys: list[str]) -> Tabs:
-    """TABS sockets per session key, BATCH at a time, each past its ``hello``."""
-    tabs = Tabs()
-
-    async def one(key: str) -> ClientConnection:
-        ws = await connect(
-            demo.ws_url,
-            origin=demo.url,  # type: ignore[arg-type]
-            additional_headers={"Cookie": f"sessionid={key}"},
-            open_timeout=60,
-            max_queue=None,  # the reader keeps up; never push back on daphne
-        )
-        hello = json.loads(await asyncio.wait_for(ws.recv(), 60))
-        if hello.get("type") != "hello":
-            raise RuntimeError(f"a tab was answered {hello}")
-        return ws
-
-    wanted = [key for key in keys for _ in range(TABS)]
-    for start in range(0, len(wanted), BATCH):
-        tabs.sockets += await asyncio.gather(*(one(key) for key in wanted[start : start + BATCH]))
-    loop = asyncio.get_running_loop()
-    tabs.readers = [loop.create_task(tabs.read(ws)) for ws in tabs.sockets]
-    return tabs
-
-
-async def storm(tabs: Tabs, duration: float) -> dict[str, Any]:
-    """Every tab sends FRAME RATE times a second, the tabs spread evenly over the second."""
-    slots = max(1, round(1 / (RATE * TICK)))
-    by_slot = [tabs.sockets[slot::slots] for slot in range(slots)]
-    sent, late, started = 0, 0.0, time.monotonic()
-    tick = 0
-    while (due := started + tick * TICK) < started + duration:
-        delay = due - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        else:
-            late = max(late, -delay)
-        batch = by_slot[tick % slots]
-        results = await asyncio.gather(*(ws.send(FRAME) for ws in batch), return_exceptions=True)
-        sent += sum(1 for result in results if result is None)
-        tick += 1
-    elapsed = time.monotonic() - started
-    return {
-        "frames_sent": sent,
-        "frames_per_tab_per_s": round(sent / len(tabs.sockets) / elapsed, 3),
-        "sender_late_max_s": round(late, 3),
-    }
-
-
-async def drain(meter: Meter, after: Reading, limit: float) -> Reading:
-    """Wait until a second passes without an activity write (frames the server had not
-    handled yet when the client stopped), ``limit`` seconds at most."""
-    started, last = time.monotonic(), after
-    while time.monotonic() - started < limit:
-        await asyncio.sleep(1.0)
-        now = await asyncio.to_thread(meter.read)
-        if now.touch_rows == last.touch_rows:
-            return now
-        last = now
-    return last
 
 
 #: What daphne logs when a push is lost: the channel layer refused it (redis-py's connection
@@ -303,59 +73,6 @@ def layer_trouble(log: Path, offset: int) -> dict[str, int]:
         file.seek(offset)
         text = file.read().decode(errors="replace")
     return {name: text.count(needle) for name, needle in TROUBLE.items()}
-
-
-def close_tabs(tabs: Tabs) -> None:
-    for reader in tabs.readers:
-        reader.cancel()
-    for ws in tabs.sockets:
-        ws.transport.abort()  # the server is gone already: no closing handshake to wait for
-
-
-# One layer ------------------------------------------------------------------------------------
-
-
-class Sampler:
-    """A reading every SAMPLE_EVERY seconds in a thread of its own (for the plot)."""
-
-    def __init__(self, meter: Meter) -> None:
-        self.meter, self.readings = meter, [meter.read()]
-        self.stopping = threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self.stopping.wait(SAMPLE_EVERY):
-            self.readings.append(self.meter.read())
-
-    def __enter__(self) -> Sampler:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stopping.set()
-        self.thread.join()
-        self.readings.append(self.meter.read())
-
-    def series(self) -> list[dict[str, Any]]:
-        first, rows = self.readings[0], []
-        for before, after in zip(self.readings, self.readings[1:], strict=False):
-            seconds = after.at - before.at
-            rows.append(
-                {
-                    "t": round(after.at - first.at, 2),
-                    "touch_rows_per_s": round((after.touch_rows - before.touch_rows) / seconds, 1),
-                    "redis_commands_per_s": round(
-                        sum(redis_delta(before, after).values()) / seconds, 1
-                    ),
-                    "daphne_cpu_percent": round(
-                        (after.cpu["daphne"] - before.cpu["daphne"]) / seconds * 100, 1
-                    ),
-                    "redis_cpu_percent": round(
-                        (after.cpu["redis"] - before.cpu["redis"]) / seconds * 100, 1
-                    ),
-                }
-            )
-        return rows
 
 
 def per_session(window: dict[str, Any], sessions: int, group_sends: int) -> dict[str, Any]:
@@ -506,90 +223,3 @@ def notes(size: Size, statements: bool) -> list[str]:
             " table (every UPDATE, not only activity), whose counts lag up to a second."
         )
     return found
-
-
-# The report's section -------------------------------------------------------------------------
-
-LAYER_NAMES = {"core": "RedisChannelLayer", "pubsub": "RedisPubSubChannelLayer"}
-
-
-def section(result: dict[str, Any], images: Path) -> list[str]:
-    """docs/benchmarks.md's table for this benchmark (bench/report.py calls it)."""
-    window = result.get("activity_interval_s", ACTIVITY_INTERVAL)
-    lines = [
-        "## Activity storm (benchmark 5)",
-        "",
-        f"{result['sessions']} sessions x {result['tabs_per_session']} tabs on one daphne"
-        f" process, every tab sending {result['frames_per_tab_per_s']:g} `activity` frame/s for"
-        f" {result['duration_s']:g} s (the browser client sends at most 2 per"
-        f" {window:g} s), on PostgreSQL. Target and floor: one write and one fan-out per"
-        f" session per activity window ({window:g} s), however many tabs and events. No"
-        " reference: django-session-security has no push, and writes the session on every"
-        " ping of every tab.",
-        "",
-        "| layer | writes / session / window (target 1) | group sends / session / window"
-        " (target 1) | Redis commands / session / min | pushed `active` frames delivered |"
-        " daphne / Redis / PostgreSQL / client CPU (% of a core) |",
-        "|---|---|---|---|---|---|",
-    ]
-    for layer in ("core", "pubsub"):
-        entry = result.get(layer)
-        if not entry:
-            continue
-        figures, cpu = entry["per_session"], entry["storm"]["cpu_percent"]
-        idle = entry["idle_per_session"]
-        delivered = entry.get("active_delivered_fraction")
-        lines.append(
-            f"| {LAYER_NAMES[layer]} | {figures['writes_per_session_per_window']:.2f} |"
-            f" {figures['group_sends_per_session_per_window']:.2f} |"
-            f" {figures['redis_commands_per_session_per_minute']:.1f}"
-            f" (idle: {idle['redis_commands_per_session_per_minute']:.1f}) |"
-            f" {'n/a' if delivered is None else f'{delivered:.0%}'} |"
-            f" {cpu['daphne']:.0f} / {cpu['redis']:.0f} / {cpu['postgres']:.0f} /"
-            f" {cpu['client']:.0f} |"
-        )
-    lines.append("")
-    for layer in ("core", "pubsub"):
-        entry = result.get(layer)
-        if not entry:
-            continue
-        log = entry.get("daphne_log", {})
-        lines.append(
-            f"- {LAYER_NAMES[layer]}: {entry['frames_sent']} frames sent"
-            f" ({entry['frames_per_tab_per_s']:g} per tab per s), {entry['storm']['touch_rows']}"
-            f" activity writes ({entry['drain']['touch_rows']} more in the"
-            f" {entry['drain']['seconds']:g} s after the last frame), {entry['group_sends']}"
-            f" group sends; daphne logged {log.get('push_failed_pool_full', 0)} pushes refused"
-            f" by a full Redis connection pool and {log.get('channels_over_capacity_logged', 0)}"
-            f" channels over capacity; opening the {result['sessions'] * TABS} sockets took"
-            f" {entry['open_s']:g} s."
-        )
-    lines.append("")
-    return [*lines, *plot_series(result, images)]
-
-
-def plot_series(result: dict[str, Any], images: Path) -> list[str]:
-    """Activity writes per second and daphne's CPU through the storm, per layer."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    layers = [layer for layer in ("core", "pubsub") if result.get(layer, {}).get("series")]
-    if not layers:
-        return []
-    figure, (writes, cpu) = plt.subplots(2, 1, figsize=(7, 5), sharex=True)
-    for layer in layers:
-        series = result[layer]["series"]
-        t = [row["t"] for row in series]
-        writes.plot(t, [row["touch_rows_per_s"] for row in series], label=LAYER_NAMES[layer])
-        cpu.plot(t, [row["daphne_cpu_percent"] for row in series], label=LAYER_NAMES[layer])
-    target = result["sessions"] / result.get("activity_interval_s", ACTIVITY_INTERVAL)
-    writes.axhline(target, color="grey", linestyle="--", label="target: 1 per session per window")
-    writes.set_ylabel("activity writes / s")
-    cpu.set_ylabel("daphne CPU (% of a core)")
-    cpu.set_xlabel("seconds since the storm began")
-    for axes in (writes, cpu):
-        axes.grid(True, alpha=0.3)
-        axes.legend(fontsize=8)
-    return save_figure(figure, "storm", images)
