@@ -17,7 +17,8 @@
 
 .venv is made with the newest supported Python found; uv, installed into it with pip, installs
 the project and makes the environments of the other pairs in .venvs/. Every step is printed
-before it runs; nothing else is hidden.
+before it runs; nothing else is hidden. Finding the Pythons, the pairs and their report are in
+tests/toolchain/, which, like this file, needs the standard library alone.
 """
 
 from __future__ import annotations
@@ -29,21 +30,15 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
+
+from tests.toolchain.pairs import OUTCOMES, SUMMARY, Pair, counts, pairs, report
+from tests.toolchain.pythons import SUPPORTED, find_pythons, newest
 
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 MATRIX = ROOT / ".venvs"
 
-#: The Python and Django versions sessions-live supports, each pair tested by `dev.py test`
-#: (Django 6.0 and 6.1 need Python 3.12+). pyproject.toml's classifiers claim exactly these.
-SUPPORTED: dict[str, tuple[str, ...]] = {
-    "3.13": ("6.1", "6.0", "5.2"),
-    "3.12": ("6.1", "6.0", "5.2"),
-    "3.11": ("5.2",),
-}
 #: The extras the suite needs: it serves the demo under daphne and uvicorn, on channels-redis.
 TEST_EXTRAS = "daphne,uvicorn,redis,postgres,metrics"
 DEMO_EXTRAS = "daphne,redis"
@@ -60,45 +55,6 @@ def run(*command: str | Path, env: dict[str, str] | None = None) -> None:
     result = subprocess.run([str(part) for part in command], cwd=ROOT, env=env)
     if result.returncode != 0:
         sys.exit(result.returncode)
-
-
-# Pythons --------------------------------------------------------------------------------------
-
-
-def version_of(python: str) -> str | None:
-    """'3.12' for an interpreter that runs and can make a virtual environment, else None."""
-    probe = "import sys, venv, ensurepip; print('%d.%d' % sys.version_info[:2])"
-    try:
-        done = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
-
-
-def candidates(version: str) -> Iterator[str]:
-    """Where an interpreter of ``version`` may be: this one, PATH, then pyenv's versions."""
-    if f"{sys.version_info.major}.{sys.version_info.minor}" == version:
-        yield sys.executable
-    if found := shutil.which(f"python{version}"):
-        yield found
-    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
-    patch = re.compile(rf"{re.escape(version)}\.(\d+)$")
-    builds = [
-        (int(m.group(1)), d) for d in pyenv.glob(f"{version}.*") if (m := patch.match(d.name))
-    ]
-    for _, build in sorted(builds, reverse=True):
-        yield str(build / "bin" / f"python{version}")
-
-
-def find_pythons() -> dict[str, str]:
-    """Each supported version (newest first) to an interpreter of it, where there is one."""
-    found: dict[str, str] = {}
-    for version in SUPPORTED:
-        for python in candidates(version):
-            if version_of(python) == version:
-                found[version] = python
-                break
-    return found
 
 
 # Environments ---------------------------------------------------------------------------------
@@ -133,18 +89,6 @@ def project(extras: str, *groups: str, django: str | None = None) -> list[str]:
     if django:
         args.append(f"django=={django}.*")
     return args
-
-
-def newest(pythons: dict[str, str]) -> tuple[str, str]:
-    """The newest supported Python found, else this one (3.11+, e.g. a newer one), said so."""
-    if pythons:
-        version = next(iter(pythons))
-        return version, pythons[version]
-    here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if sys.version_info < (3, 11):
-        sys.exit(f"sessions-live needs Python 3.11 or newer; this is {here}.")
-    print(f"No Python {', '.join(SUPPORTED)} found: using this Python {here}, not one of those.")
-    return here, sys.executable
 
 
 # demo -----------------------------------------------------------------------------------------
@@ -204,41 +148,10 @@ def chromium() -> str:
 # test -----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Pair:
-    python: str  # "3.12"
-    django: str  # "6.0"
-    interpreter: str | None
-    scope: str = "in-process"
-    release: str = ""  # the Django release installed, "6.0.10"
-    summary: str = ""  # pytest's closing line
-    seconds: float = 0.0
-    returncode: int | None = None
-    log: Path | None = None
-
-    @property
-    def name(self) -> str:
-        return f"py{self.python}-django{self.django}"
-
-    @property
-    def passed(self) -> bool:
-        # 5: pytest selected nothing, as `dev.py test -m slow` does for the other pairs.
-        return self.returncode == 0 or (self.scope == "in-process" and self.returncode == 5)
-
-
-def pairs(pythons: dict[str, str]) -> list[Pair]:
-    return [Pair(v, d, pythons.get(v)) for v, djangos in SUPPORTED.items() for d in djangos]
-
-
 def django_version(env: Path) -> str:
     code = "import django; print(django.get_version())"
     done = subprocess.run([bin_dir(env) / "python", "-c", code], capture_output=True, text=True)
     return done.stdout.strip() or "?"
-
-
-SUMMARY = re.compile(
-    r"^=* ?(.*\b(?:passed|failed|error|errors|no tests ran)\b.* in [\d.]+s.*?) ?=*$"
-)
 
 
 def run_pair(pair: Pair, pytest_args: list[str]) -> None:
@@ -284,15 +197,6 @@ FAST = ("--ignore=tests/browser",)
 PARTS = (["-m", "slow", *FAST], [*IN_PROCESS, *FAST], ["tests/browser"])
 #: Where the in-process tests' coverage data goes ([tool.coverage.run] data_file).
 COVERAGE = MATRIX / "coverage"
-OUTCOMES = ("passed", "failed", "errors", "skipped")
-
-
-def counts(summary: str) -> dict[str, int]:
-    """{"passed": 12, ...} from a pytest summary line ("error" and "errors" alike)."""
-    found = dict.fromkeys(OUTCOMES, 0)
-    for number, outcome in re.findall(r"(\d+) (passed|failed|errors?|skipped)\b", summary):
-        found["errors" if outcome.startswith("error") else outcome] += int(number)
-    return found
 
 
 def run_suite(pair: Pair, commands: list[list[str | Path]], env: dict[str, str]) -> None:
@@ -357,7 +261,12 @@ def test(pytest_args: list[str]) -> None:
     # wait on sockets and timers, so they take little of the machine from it.
     MATRIX.mkdir(exist_ok=True)
     print(f"In-process tests on {len(others)} more pairs, beside the suite (logs: {MATRIX}/)")
-    background = threading.Thread(target=lambda: [run_pair(p, pytest_args) for p in others])
+
+    def run_others() -> None:
+        for pair in others:
+            run_pair(pair, pytest_args)
+
+    background = threading.Thread(target=run_others)
     background.start()
     env = {**os.environ, "CHROMIUM_PATH": browser, "PYTHONUNBUFFERED": "1"}
     covered = True
@@ -366,13 +275,19 @@ def test(pytest_args: list[str]) -> None:
     else:
         shutil.rmtree(COVERAGE, ignore_errors=True)
         COVERAGE.mkdir(parents=True)
-        python = tools / "python"
-        measured = [python, "-m", "coverage", "run", "-m", "pytest"]
+        pytest: list[str | Path] = [tools / "python", "-m", "pytest"]
+        measured: list[str | Path] = [tools / "python", "-m", "coverage", "run", "-m", "pytest"]
         # Each part a temporary folder of its own: a pytest run cleans up its basetemp.
-        tmp = [["--basetemp", MATRIX / f"{main.name}-{part}-tmp"] for part in ("unit", "browser")]
-        slow, unit, browser = PARTS
-        commands = [[python, "-m", "pytest", *slow], [*measured, *tmp[0], *unit]]
-        run_suite(main, [*commands, [python, "-m", "pytest", *tmp[1], *browser]], env)
+        tmp: list[list[str | Path]] = [
+            ["--basetemp", MATRIX / f"{main.name}-{part}-tmp"] for part in ("unit", "browser")
+        ]
+        slow, unit, in_browser = PARTS
+        commands: list[list[str | Path]] = [
+            [*pytest, *slow],
+            [*measured, *tmp[0], *unit],
+            [*pytest, *tmp[1], *in_browser],
+        ]
+        run_suite(main, commands, env)
     background.join()
     if not pytest_args:
         covered = coverage_report(tools)
@@ -397,30 +312,6 @@ def coverage_report(tools: Path) -> bool:
     if done.returncode != 0:
         print("Branch coverage is under the floor of [tool.coverage.report] fail_under.")
     return done.returncode == 0
-
-
-def report(everything: list[Pair]) -> None:
-    for pair in everything:
-        if pair.log is not None and not pair.passed:
-            print(f"\n--- {pair.log} ---\n{pair.log.read_text()}--- end of {pair.log.name} ---")
-    print("\nPython/Django pairs:")
-    passed = failed = 0
-    for pair in everything:
-        if pair.interpreter is None:
-            print(
-                f"  Python {pair.python} + Django {pair.django}: not run, no Python {pair.python} "
-                "on this machine (looked on PATH and in pyenv's versions)"
-            )
-            continue
-        state = "passed" if pair.passed else f"FAILED (exit {pair.returncode})"
-        print(
-            f"  Python {pair.python} + Django {pair.release}: {pair.scope}, {state}, "
-            f"{pair.seconds:.0f} s: {pair.summary}"
-        )
-        found = counts(pair.summary)
-        passed += found["passed"]
-        failed += found["failed"] + found["errors"]
-    print(f"total: {passed} passed, {failed} failed", flush=True)
 
 
 def bench(bench_args: list[str]) -> None:

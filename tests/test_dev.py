@@ -1,4 +1,5 @@
-"""dev.py's own logic: which Python/Django pairs it runs, and how it reports them."""
+"""dev.py's own logic (with its helpers in tests/toolchain/): which Python/Django pairs it
+runs, and how it reports them."""
 
 from __future__ import annotations
 
@@ -9,32 +10,35 @@ import pytest
 
 import dev
 
+from .toolchain.pairs import SUMMARY, Pair, counts, pairs, report
+from .toolchain.pythons import SUPPORTED, find_pythons, version_of
+
 
 def test_every_supported_pair_is_listed_newest_first() -> None:
-    everything = dev.pairs({})
+    everything = pairs({})
     assert [(p.python, p.django) for p in everything] == [
-        (python, django) for python, djangos in dev.SUPPORTED.items() for django in djangos
+        (python, django) for python, djangos in SUPPORTED.items() for django in djangos
     ]
-    assert everything[0].python == max(dev.SUPPORTED, key=lambda v: tuple(map(int, v.split("."))))
+    assert everything[0].python == max(SUPPORTED, key=lambda v: tuple(map(int, v.split("."))))
     assert all(p.interpreter is None for p in everything)
 
 
 def test_this_python_is_found_for_its_version() -> None:
     here = f"{sys.version_info.major}.{sys.version_info.minor}"
-    found = dev.find_pythons()
+    found = find_pythons()
     assert here in found
-    assert dev.version_of(found[here]) == here
-    assert dev.version_of("/no/such/python") is None
+    assert version_of(found[here]) == here
+    assert version_of("/no/such/python") is None
 
 
 def test_a_machine_with_one_python_says_which_pairs_it_could_not_run(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    everything = dev.pairs({"3.11": sys.executable})
+    everything = pairs({"3.11": sys.executable})
     main = everything[-1]
     main.scope, main.release, main.returncode = "full suite", "5.2.20", 0
     main.summary, main.seconds = "571 passed, 2 skipped", 600.0
-    dev.report(everything)
+    report(everything)
     lines = capsys.readouterr().out.splitlines()
     assert (
         "  Python 3.11 + Django 5.2.20: full suite, passed, 600 s: 571 passed, 2 skipped" in lines
@@ -46,12 +50,12 @@ def test_a_machine_with_one_python_says_which_pairs_it_could_not_run(
 
 
 def test_a_failing_pair_fails_the_total() -> None:
-    pair = dev.Pair("3.12", "6.0", sys.executable, returncode=1)
+    pair = Pair("3.12", "6.0", sys.executable, returncode=1)
     pair.summary = "1 failed, 2 errors, 459 passed, 101 deselected in 63.79s (0:01:03)"
     assert not pair.passed
-    assert dev.counts(pair.summary) == {"passed": 459, "failed": 1, "errors": 2, "skipped": 0}
-    assert dev.Pair("3.12", "6.0", sys.executable, returncode=5).passed  # selected nothing
-    assert not dev.Pair("3.12", "6.0", sys.executable, scope="full suite", returncode=5).passed
+    assert counts(pair.summary) == {"passed": 459, "failed": 1, "errors": 2, "skipped": 0}
+    assert Pair("3.12", "6.0", sys.executable, returncode=5).passed  # selected nothing
+    assert not Pair("3.12", "6.0", sys.executable, scope="full suite", returncode=5).passed
 
 
 @pytest.mark.parametrize(
@@ -72,7 +76,7 @@ def test_a_failing_pair_fails_the_total() -> None:
     ],
 )
 def test_pytests_closing_line_is_read(line: str, summary: str) -> None:
-    match = dev.SUMMARY.match(line)
+    match = SUMMARY.match(line)
     assert match is not None
     assert match.group(1) == summary
 
