@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import dashboard
-from .dashboard_consumer import end
-from .models import LiveSession
-from .protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
-from .vocabulary import END_REASON_LABELS, ROW_STATE_LABELS
+from sessions_live import dashboard
+from sessions_live.core.protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
+from sessions_live.core.vocabulary import END_REASON_LABELS, ROW_STATE_LABELS
+from sessions_live.dashboard.ending import end
+from sessions_live.models import LiveSession
 
 logger = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ class SessionsLiveConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks, migration_history, receivers  # noqa: F401  (checks, receivers)
+        from sessions_live import checks, receivers  # noqa: F401  (checks, receivers)
 
         try:
-            from . import metrics  # noqa: F401  (registers the Prometheus metrics)
+            from sessions_live import metrics  # noqa: F401  (registers the Prometheus metrics)
         except ImportError as error:
             if error.name != "prometheus_client":
                 raise
@@ -21,6 +21,6 @@ class SessionsLiveConfig(AppConfig):
         if apps.is_installed("django.contrib.admin"):
             from django.contrib import admin
 
-            from .admin import show_on_user_page
+            from sessions_live.admin import show_on_user_page
 
             show_on_user_page(admin.site)

@@ -17,7 +17,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.shortcuts import resolve_url
 
-from .policy import Timeouts, is_seconds
+from sessions_live.core.policy import Timeouts, is_seconds
 
 SETTING_NAME = "SESSIONS_LIVE"
 

@@ -27,8 +27,8 @@ except ImportError as error:
 from django.contrib.auth.decorators import login_not_required
 from django.dispatch import receiver
 
-from . import signals, store
-from .presence import presence
+from sessions_live import signals, store
+from sessions_live.runtime.presence import presence
 
 sessions_started = Counter(
     "sessions_live_sessions_started", "Sessions started (sign-ins) recorded by this process."

@@ -15,20 +15,21 @@ from urllib.parse import urlencode
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth import logout
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils.cache import add_never_cache_headers
 
-from . import front_ends, lifecycle, policy, push, signals, store, user_timeouts
-from .clients import request_ip, request_user_agent
-from .conf import activity_step, get_settings
-from .models import EndReason, LiveSession
-from .passive import is_passive
+from sessions_live import store
+from sessions_live.conf import activity_step, get_settings
+from sessions_live.core import policy
+from sessions_live.models import EndReason, LiveSession
+from sessions_live.passive import is_passive
+from sessions_live.runtime import lifecycle, push
+from sessions_live.web import front_ends, signed_out
+from sessions_live.web.sign_in import SESSION_MARKER, start_session
 
-#: Key in ``request.session`` holding the id of the session's record, written once at start,
-#: so a session whose record is gone is refused instead of being started afresh.
-SESSION_MARKER = "_sessions_live"
+__all__ = ["SESSION_MARKER", "SessionsLiveMiddleware", "start_session"]
+
 ENDED_UNKNOWN = "ended"
 
 
@@ -47,7 +48,7 @@ def refusal(request: HttpRequest, reason: str, live: LiveSession | None = None) 
     """The answer to a request whose session (``live``, if known) is over: a redirect for a
     page, else a 401, which tells htmx where to go in ``HX-Redirect``
     (sessions_live/front_ends.py)."""
-    login_url = push.signed_out_url(reason, live)
+    login_url = signed_out.url(reason, live)
     back = f"{login_url}&{urlencode({'next': front_ends.page_of(request)})}"
     htmx = front_ends.wants_htmx_redirect(request)
     if not htmx and _wants_page(request):
@@ -59,27 +60,6 @@ def refusal(request: HttpRequest, reason: str, live: LiveSession | None = None) 
         response["HX-Redirect"] = back
     add_never_cache_headers(response)
     return response
-
-
-def start_session(
-    request: HttpRequest, user: AbstractBaseUser | AnonymousUser, now: float
-) -> LiveSession | None:
-    """Create the record of the request's signed-in session and mark the session with it."""
-    key = request.session.session_key
-    if not key or not isinstance(user, AbstractBaseUser) or not user.is_authenticated:
-        return None
-    live, created = store.start(
-        key,
-        user,
-        ip=request_ip(request),
-        user_agent=request_user_agent(request),
-        now=now,
-        timeouts=user_timeouts.fields_for(user, request),
-    )
-    if created:
-        signals.send(signals.session_started, live)
-    request.session[SESSION_MARKER] = live.pk.hex
-    return live
 
 
 class SessionsLiveMiddleware:

@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .vocabulary import EndReason, end_reason_choices
+from sessions_live.core.vocabulary import EndReason, end_reason_choices
 
 __all__ = ["EndReason", "LiveProcess", "LiveSession", "LiveTab"]
 

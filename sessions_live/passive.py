@@ -7,7 +7,7 @@ from typing import TypeVar
 
 from django.http import HttpRequest
 
-from .conf import LEGACY_SETTINGS, get_settings, legacy_settings_in_use
+from sessions_live.conf import LEGACY_SETTINGS, get_settings, legacy_settings_in_use
 
 ViewT = TypeVar("ViewT", bound=Callable[..., object])
 

@@ -10,9 +10,10 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from . import lifecycle, store
-from .middleware import start_session
-from .models import EndReason
+from sessions_live import store
+from sessions_live.models import EndReason
+from sessions_live.runtime import lifecycle
+from sessions_live.web.sign_in import start_session
 
 
 @receiver(user_logged_in, dispatch_uid="sessions_live.logged_in")

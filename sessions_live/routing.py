@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from django.urls import path
 
-from .consumers import SessionConsumer
-from .dashboard_consumer import DashboardConsumer
-from .protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
-from .socket_auth import AuthMiddlewareStack
+from sessions_live.consumers import SessionConsumer
+from sessions_live.core.protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
+from sessions_live.dashboard.consumer import DashboardConsumer
+from sessions_live.sockets.auth import AuthMiddlewareStack
 
 __all__ = ["AuthMiddlewareStack", "websocket_urlpatterns"]
 

@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from django.dispatch import Signal
 
-from . import vocabulary
+from sessions_live.core import vocabulary
 
 if TYPE_CHECKING:
-    from .models import LiveSession
+    from sessions_live.models import LiveSession
 
 #: A LiveSession record was created: the user signed in.
 session_started = Signal()

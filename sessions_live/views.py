@@ -21,10 +21,12 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_POST
 
-from . import lifecycle, policy, store
-from .conf import get_settings
-from .models import EndReason, LiveSession
-from .useragent import describe
+from sessions_live import store
+from sessions_live.conf import get_settings
+from sessions_live.core import policy
+from sessions_live.core.useragent import describe
+from sessions_live.models import EndReason, LiveSession
+from sessions_live.runtime import lifecycle
 
 
 @dataclass(frozen=True)

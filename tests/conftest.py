@@ -16,7 +16,7 @@ from django.db import connection
 from django.test import Client
 from pytest_redis import factories
 
-from sessions_live.sweep import sweeper
+from sessions_live.runtime.sweep import sweeper
 
 from .postgres import Server, postgres_server
 from .servers import redis_server_binary

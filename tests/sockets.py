@@ -14,8 +14,8 @@ from django import urls
 from django.test import Client
 
 from sessions_live.consumers import SessionConsumer
-from sessions_live.dashboard_consumer import DashboardConsumer
-from sessions_live.protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
+from sessions_live.core.protocol import DASHBOARD_SOCKET_PATH, TAB_SOCKET_PATH
+from sessions_live.dashboard.consumer import DashboardConsumer
 from sessions_live.routing import AuthMiddlewareStack, websocket_urlpatterns
 
 APP = AuthMiddlewareStack(URLRouter(websocket_urlpatterns))

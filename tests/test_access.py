@@ -12,9 +12,10 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import Permission
 from django.test import Client
 
-from sessions_live import lifecycle, store
+from sessions_live import store
+from sessions_live.core.protocol import MAX_FRAMES_PER_WINDOW
 from sessions_live.models import EndReason, LiveSession
-from sessions_live.protocol import MAX_FRAMES_PER_WINDOW
+from sessions_live.runtime import lifecycle
 
 from .helpers import age, live_of
 from .sockets import PATIENCE, close_all, closed_with, connect, frame

@@ -16,9 +16,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 
-from sessions_live import lifecycle, push
-from sessions_live import presence as presence_module
 from sessions_live.models import EndReason
+from sessions_live.runtime import lifecycle, push
+from sessions_live.runtime import presence as presence_module
 
 from .helpers import live_of
 from .sockets import close_all, connect, frame

@@ -13,8 +13,8 @@ from django.template import Context, Template
 from django.test import Client, RequestFactory
 
 from sessions_live.admin import dashboard_strings
-from sessions_live.client_config import client_config, duration_text, signed_out_message
 from sessions_live.models import EndReason
+from sessions_live.web.client_config import client_config, duration_text, signed_out_message
 
 SCRIPT = Template("{% load sessions_live %}{% sessions_live_script %}")
 ALL = Template('{% include "sessions_live/all.html" %}')

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from sessions_live import checks
-from sessions_live.clients import client_ip
-from sessions_live.useragent import describe
+from sessions_live.core.useragent import describe
+from sessions_live.web.clients import client_ip
 
 PROXIES = ("10.0.0.0/8", "127.0.0.1")
 

@@ -19,9 +19,9 @@ from django.test import Client
 from django.urls import path
 
 from sessions_live.consumers import SessionConsumer
+from sessions_live.core.policy import ExpiryReason, State, Timeouts, evaluate
+from sessions_live.core.protocol import TAB_SOCKET_PATH
 from sessions_live.models import LiveSession
-from sessions_live.policy import ExpiryReason, State, Timeouts, evaluate
-from sessions_live.protocol import TAB_SOCKET_PATH
 from sessions_live.routing import AuthMiddlewareStack
 
 from .sockets import Socket, closed_with, frame

@@ -16,12 +16,13 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.sessions.models import Session
 from django.test import Client
 
-from sessions_live import lifecycle, store
-from sessions_live.sockets.tab import Tab
+from sessions_live import store
+from sessions_live.core.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
 from sessions_live.models import LiveSession, LiveTab
-from sessions_live.presence import presence
-from sessions_live.protocol import MAX_FRAME_BYTES, MAX_FRAMES_PER_WINDOW
-from sessions_live.sweep import sweep_once
+from sessions_live.runtime import lifecycle
+from sessions_live.runtime.presence import presence
+from sessions_live.runtime.sweep import sweep_once
+from sessions_live.sockets.tab import Tab
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age

@@ -18,9 +18,10 @@ from django.contrib.auth.models import Permission
 from django.db import OperationalError
 from django.test import Client
 
-from sessions_live import dashboard, outages, store
-from sessions_live.dashboard_consumer import FRAME_BYTES, batches
+from sessions_live import dashboard, store
+from sessions_live.dashboard.consumer import FRAME_BYTES, batches
 from sessions_live.models import LiveSession
+from sessions_live.runtime import outages
 
 from .fake_time import EXACT, FakeTime
 from .helpers import live_of
@@ -305,8 +306,8 @@ async def test_a_database_outage_is_logged_once_not_each_interval_of_each_dashbo
     assert await asyncio.to_thread(answered.wait, 10)
     logged = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert [(r.name, r.levelname) for r in logged] == [
-        ("sessions_live.outages", "ERROR"),  # one error over ten failed rounds
-        ("sessions_live.outages", "WARNING"),
+        ("sessions_live.runtime.outages", "ERROR"),  # one error over ten failed rounds
+        ("sessions_live.runtime.outages", "WARNING"),
     ]
     assert logged[0].getMessage() == OUTAGE
     assert logged[0].exc_info is not None  # the traceback, once

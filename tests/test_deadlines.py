@@ -12,10 +12,11 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 
-from sessions_live import deadlines, store
+from sessions_live import store
+from sessions_live.core.policy import State
 from sessions_live.models import LiveSession
-from sessions_live.policy import State
-from sessions_live.user_timeouts import timeouts_of
+from sessions_live.store import deadlines
+from sessions_live.store.user_timeouts import timeouts_of
 
 pytestmark = pytest.mark.django_db
 

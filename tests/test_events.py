@@ -16,9 +16,10 @@ from django.contrib.auth.models import AbstractUser
 from django.dispatch import Signal
 from django.test import Client
 
-from sessions_live import lifecycle, signals, store
+from sessions_live import signals, store
 from sessions_live.models import EndReason, LiveSession
-from sessions_live.sweep import sweep_once
+from sessions_live.runtime import lifecycle
+from sessions_live.runtime.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age, live_of

@@ -14,8 +14,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.test import Client
 
-from sessions_live import lifecycle
 from sessions_live.models import EndReason, LiveSession
+from sessions_live.runtime import lifecycle
 
 from .helpers import age, live_of
 

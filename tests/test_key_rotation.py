@@ -21,11 +21,12 @@ from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client
 from django.utils.crypto import salted_hmac
 
-from sessions_live import dashboard, signals, socket_auth, store
-from sessions_live.client_config import signed_out_message
+from sessions_live import dashboard, signals, store
 from sessions_live.middleware import SESSION_MARKER
 from sessions_live.models import LiveSession
 from sessions_live.routing import websocket_urlpatterns
+from sessions_live.sockets import auth as socket_auth
+from sessions_live.web.client_config import signed_out_message
 
 from .helpers import age, live_of
 from .servers import manage, run_demo

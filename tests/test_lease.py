@@ -12,9 +12,10 @@ from asgiref.sync import sync_to_async
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client
 
-from sessions_live import lifecycle, signals
+from sessions_live import signals
 from sessions_live.models import LiveSession
-from sessions_live.sweep import sweep_once
+from sessions_live.runtime import lifecycle
+from sessions_live.runtime.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age, live_of

@@ -16,8 +16,9 @@ from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
 import sessions_live
-from sessions_live import lifecycle, metrics, store
+from sessions_live import metrics, store
 from sessions_live.models import EndReason
+from sessions_live.runtime import lifecycle
 
 from .helpers import age, live_of
 from .sockets import close_all, connect, frame

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from sessions_live.migration_history import AFRESH_ROWS
+from sessions_live.checks.migration_history import AFRESH_ROWS
 
 from .postgres import Server
 from .servers import ROOT

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from sessions_live import outages
+from sessions_live.runtime import outages
 
 
 async def test_receive_waits_out_an_outage_and_rejoins_before_listening(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from sessions_live.policy import (
+from sessions_live.core.policy import (
     ExpiryReason,
     State,
     Timeouts,

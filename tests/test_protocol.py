@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sessions_live.protocol import (
+from sessions_live.core.protocol import (
     CLOSE_MALFORMED,
     CLOSE_TOO_LARGE,
     MAX_FRAME_BYTES,

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from sessions_live import outages, push
+from sessions_live.runtime import outages, push
+from sessions_live.web import signed_out
 
 
 async def test_a_failed_layer_call_is_tried_once_more() -> None:
@@ -56,4 +57,4 @@ async def test_an_outage_of_pushes_is_logged_once_not_raised(
 
 def test_signed_out_url_keeps_a_login_query(settings: Any) -> None:
     settings.SESSIONS_LIVE = {"LOGIN_URL": "/accounts/login/?source=idle"}
-    assert push.signed_out_url("idle") == "/accounts/login/?source=idle&signed_out=idle"
+    assert signed_out.url("idle") == "/accounts/login/?source=idle&signed_out=idle"

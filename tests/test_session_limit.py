@@ -10,8 +10,8 @@ from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AbstractUser
 from django.test import Client
 
-from sessions_live.client_config import signed_out_message
 from sessions_live.models import LiveSession
+from sessions_live.web.client_config import signed_out_message
 
 from .helpers import age, live_of
 from .sockets import close_all, connect, frame

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from sessions_live.single_flight import SingleFlight
+from sessions_live.core.single_flight import SingleFlight
 
 
 async def test_concurrent_callers_share_one_run_and_later_ones_start_afresh() -> None:

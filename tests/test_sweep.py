@@ -18,8 +18,8 @@ from django.test.utils import CaptureQueriesContext
 
 from sessions_live import store
 from sessions_live.models import LiveProcess, LiveSession, LiveTab
-from sessions_live.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, Presence
-from sessions_live.sweep import PRUNE_INTERVAL, Sweeper, sweep_once, sweeper
+from sessions_live.runtime.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, Presence
+from sessions_live.runtime.sweep import PRUNE_INTERVAL, Sweeper, sweep_once, sweeper
 
 from .helpers import age, live_of
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 
-from sessions_live.throttle import ActivityThrottle
+from sessions_live.core.throttle import ActivityThrottle
 
 
 def test_the_first_report_of_a_window_is_written_at_once() -> None:

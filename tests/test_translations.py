@@ -28,7 +28,7 @@ from django.utils.translation.template import templatize
 
 import sessions_live
 from sessions_live.admin import dashboard_strings
-from sessions_live.client_config import client_config, duration_text, signed_out_message
+from sessions_live.web.client_config import client_config, duration_text, signed_out_message
 
 APP = Path(sessions_live.__file__).resolve().parent
 LOCALE = APP / "locale"

@@ -13,8 +13,8 @@ from django.http import HttpRequest
 from django.test import Client
 
 from sessions_live import checks, store
-from sessions_live.sweep import sweep_once
-from sessions_live.user_timeouts import fields_for, timeouts_of
+from sessions_live.runtime.sweep import sweep_once
+from sessions_live.store.user_timeouts import fields_for, timeouts_of
 
 from .fake_time import EXACT, FakeTime
 from .helpers import age, live_of
@@ -198,7 +198,7 @@ def test_a_limit_that_does_not_verify_is_ignored(
 ) -> None:
     """A link cannot make the sign-in page state a limit the site never set."""
     if signed_for is not None:
-        value = signing.Signer(salt=f"sessions_live.signed_out.{signed_for}").sign(value) + tail
+        value = signing.Signer(salt=f"sessions_live.web.signed_out.{signed_for}").sign(value) + tail
     page = Client().get("/login/", {"signed_out": "idle", "signed_out_after": value})
     assert "You were signed out after 10 minutes of inactivity." in page.content.decode()
 

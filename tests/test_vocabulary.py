@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import pytest
 
-from sessions_live import admin, client_config, metrics, policy, signals, store
-from sessions_live.models import EndReason as ModelEndReason
-from sessions_live.models import LiveSession
-from sessions_live.vocabulary import (
+from sessions_live import admin, metrics, signals, store
+from sessions_live.core import policy
+from sessions_live.core.vocabulary import (
     END_REASON_LABELS,
     ROW_STATE_LABELS,
     TIMEOUT_REASONS,
     EndReason,
     RowState,
 )
+from sessions_live.models import EndReason as ModelEndReason
+from sessions_live.models import LiveSession
+from sessions_live.web import client_config
 
 
 def test_the_model_the_signals_and_the_policy_use_the_one_end_reason() -> None:

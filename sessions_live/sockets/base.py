@@ -14,9 +14,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from sessions_live.clients import origin_allowed
-from sessions_live.outages import resilient_receive
-from sessions_live.protocol import (
+from sessions_live.core.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_TOO_MANY,
     ERROR_FORBIDDEN,
@@ -25,6 +23,8 @@ from sessions_live.protocol import (
     ServerFrame,
     encode,
 )
+from sessions_live.runtime.outages import resilient_receive
+from sessions_live.web.clients import origin_allowed
 
 
 class Phase(enum.Enum):

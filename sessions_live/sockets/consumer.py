@@ -15,24 +15,26 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from sessions_live import outages, policy, signals, store
+from sessions_live import signals, store
 from sessions_live.conf import get_settings
-from sessions_live.models import EndReason, LiveSession
-from sessions_live.presence import presence
-from sessions_live.protocol import (
+from sessions_live.core import policy
+from sessions_live.core.protocol import (
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_SERVER_ERROR,
     ClientFrame,
     FrameError,
     parse_client_frame,
 )
-from sessions_live.scheduling import LOOP, Scheduler
-from sessions_live.socket_auth import warn_of_channels_auth
+from sessions_live.core.scheduling import LOOP, Scheduler
+from sessions_live.models import EndReason, LiveSession
+from sessions_live.runtime import outages
+from sessions_live.runtime.presence import presence
+from sessions_live.runtime.sweep import sweeper
 from sessions_live.sockets import lookups, reports
+from sessions_live.sockets.auth import warn_of_channels_auth
 from sessions_live.sockets.base import Phase, SiteSocket
 from sessions_live.sockets.tab import Tab
-from sessions_live.sweep import sweeper
-from sessions_live.user_timeouts import timeouts_of
+from sessions_live.store.user_timeouts import timeouts_of
 
 logger = logging.getLogger(__name__)
 

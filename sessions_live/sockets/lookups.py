@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sessions_live import lifecycle, store
-from sessions_live.middleware import SESSION_MARKER
+from sessions_live import store
 from sessions_live.models import LiveSession
+from sessions_live.runtime import lifecycle
+from sessions_live.web.sign_in import SESSION_MARKER
 
 
 def own_record(scope: Mapping[str, Any], key: str, user: Any) -> LiveSession | None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from sessions_live import outages, push
+from sessions_live.core.scheduling import in_background
 from sessions_live.models import session_group
-from sessions_live.presence import presence
-from sessions_live.scheduling import in_background
+from sessions_live.runtime import outages, push
+from sessions_live.runtime.presence import presence
 
 #: Seconds a new tab waits to join its session's group before going on without it.
 JOIN_TIMEOUT = 2.0

@@ -12,12 +12,13 @@ import uuid
 
 from channels.db import database_sync_to_async
 
-from sessions_live import lifecycle, outages, policy, push
 from sessions_live.conf import get_settings
-from sessions_live.presence import presence
-from sessions_live.protocol import ERROR_FORBIDDEN, FrameError
+from sessions_live.core import policy
+from sessions_live.core.protocol import ERROR_FORBIDDEN, FrameError
+from sessions_live.core.throttle import ActivityThrottle
+from sessions_live.runtime import lifecycle, outages, push
+from sessions_live.runtime.presence import presence
 from sessions_live.sockets.tab import Tab
-from sessions_live.throttle import ActivityThrottle
 
 logger = logging.getLogger(__name__)
 

@@ -19,23 +19,26 @@ from typing import Any, Protocol
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
-from sessions_live import lifecycle, outages, policy, push, store
-from sessions_live.clients import request_from_scope
-from sessions_live.models import EndReason, LiveSession
-from sessions_live.presence import presence
-from sessions_live.protocol import (
+from sessions_live import store
+from sessions_live.core import policy
+from sessions_live.core.protocol import (
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_SERVER_ERROR,
     ExpiredFrame,
     FrameError,
     ServerFrame,
 )
-from sessions_live.scheduling import Scheduler, in_background
-from sessions_live.single_flight import shared
+from sessions_live.core.scheduling import Scheduler, in_background
+from sessions_live.core.single_flight import shared
+from sessions_live.models import EndReason, LiveSession
+from sessions_live.runtime import lifecycle, outages, push
+from sessions_live.runtime.presence import presence
 from sessions_live.sockets.base import Phase
 from sessions_live.sockets.membership import GroupMembership
 from sessions_live.sockets.timer import DeadlineTimer
-from sessions_live.user_timeouts import timeouts_of
+from sessions_live.store.user_timeouts import timeouts_of
+from sessions_live.web import signed_out
+from sessions_live.web.clients import request_from_scope
 
 logger = logging.getLogger(__name__)
 
@@ -276,7 +279,7 @@ class Tab:
         frame: ExpiredFrame = {
             "type": "expired",
             "reason": reason,
-            "redirect": redirect or push.signed_out_url(reason, self.live),
+            "redirect": redirect or signed_out.url(reason, self.live),
         }
         await self.socket.send_frame(frame)
         await self.socket.close(code=CLOSE_NOT_AUTHENTICATED)

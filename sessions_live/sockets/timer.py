@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sessions_live.scheduling import Cancellable, Scheduler
+from sessions_live.core.scheduling import Cancellable, Scheduler
 
 Work = Coroutine[Any, Any, None]
 

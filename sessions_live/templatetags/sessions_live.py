@@ -7,9 +7,9 @@ from django.template.loader import render_to_string
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from .. import signed_out
-from ..client_config import client_config, signed_out_message
-from ..nonce import CONTEXT_KEY, csp_nonce
+from sessions_live.web import signed_out
+from sessions_live.web.client_config import client_config, signed_out_message
+from sessions_live.web.nonce import CONTEXT_KEY, csp_nonce
 
 register = template.Library()
 

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from sessions_live.conf import get_settings
-from sessions_live.sweep import sweep_once
+from sessions_live.runtime.sweep import sweep_once
 
 
 class Command(BaseCommand):

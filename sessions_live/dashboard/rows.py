@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, QuerySet
 from django.urls import NoReverseMatch, reverse
 
-from . import policy, store
-from .conf import get_settings
-from .models import LiveSession
-from .useragent import describe
-from .vocabulary import RowState
+from sessions_live import store
+from sessions_live.conf import get_settings
+from sessions_live.core import policy
+from sessions_live.core.useragent import describe
+from sessions_live.core.vocabulary import RowState
+from sessions_live.models import LiveSession
 
 VIEW_PERMISSION = "sessions_live.view_livesession"
 END_PERMISSION = "sessions_live.end_livesession"

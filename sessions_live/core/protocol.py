@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, TypedDict, cast, get_args
 
-from .policy import ExpiryReason, is_number, is_seconds
+from sessions_live.core.policy import ExpiryReason, is_number, is_seconds
 
 #: Where the sockets are served (clients connect to "/" + the path).
 TAB_SOCKET_PATH = "ws/sessions-live/"

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+from urllib.parse import urlencode
 
 from django.core.signing import BadSignature, Signer
 
-from .policy import ExpiryReason, is_seconds
+from sessions_live.conf import get_settings
+from sessions_live.core.policy import ExpiryReason, is_seconds
 
 if TYPE_CHECKING:
-    from .models import LiveSession
+    from sessions_live.models import LiveSession
 
 #: The query parameters of the sign-in page: the end reason, and the user's own limit.
 REASON = "signed_out"
@@ -63,3 +65,11 @@ def limit_of(params: Mapping[str, str], reason: str) -> float | None:
     except (BadSignature, ValueError):
         return None
     return limit if is_seconds(limit) else None
+
+
+def url(reason: str, live: LiveSession | None = None) -> str:
+    """Where a signed-out tab goes: the login page, told why, and the limit of ``live``'s own
+    that ended it, if it had one (the sign-in page adds ``next`` itself)."""
+    login_url = get_settings().login_url
+    separator = "&" if "?" in login_url else "?"
+    return f"{login_url}{separator}{urlencode(query(reason, live))}"

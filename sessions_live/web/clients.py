@@ -11,8 +11,8 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 
-from .conf import get_settings
-from .store import USER_AGENT_MAX
+from sessions_live.conf import get_settings
+from sessions_live.store import USER_AGENT_MAX
 
 
 def client_ip(peer: str | None, forwarded_for: str, trusted: tuple[str, ...]) -> str | None:

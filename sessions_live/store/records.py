@@ -1,9 +1,8 @@
-"""The one place that reads and writes live-session state.
+"""One session's record: found by its key, started, moved, kept alive and ended.
 
 Every write is a single-row conditional UPDATE, so concurrent tabs, requests, sweeps and
 processes agree without locks: activity only moves a deadline forward and never revives a
-session past its deadline, and ending is claimed by exactly one caller. Functions here are
-synchronous; async code calls them through ``database_sync_to_async``.
+session past its deadline, and ending is claimed by exactly one caller.
 """
 
 from __future__ import annotations
@@ -15,17 +14,16 @@ from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, Min, OuterRef, Q, QuerySet, Value
+from django.db.models import Exists, OuterRef, Q, QuerySet, Value
 from django.db.models.expressions import Combinable
 from django.db.models.functions import Coalesce, Greatest
 
-from . import deadlines, policy
-from .conf import get_settings
-from .models import EndReason, LiveProcess, LiveSession, LiveTab
-from .session_keys import key_hash as key_hash
-from .session_keys import key_hashes as key_hashes
-from .user_timeouts import timeouts_of
-from .vocabulary import RowState
+from sessions_live.conf import get_settings
+from sessions_live.core import policy
+from sessions_live.models import EndReason, LiveSession, LiveTab
+from sessions_live.store import deadlines
+from sessions_live.store.session_keys import key_hash, key_hashes
+from sessions_live.store.user_timeouts import timeouts_of
 
 USER_AGENT_MAX = 512
 
@@ -169,7 +167,7 @@ def lease(live_id: uuid.UUID, until: float, now: float) -> bool:
     return updated == 1
 
 
-def _past_deadline(reason: str, now: float) -> Q | Combinable:
+def past_deadline(reason: str, now: float) -> Q | Combinable:
     if reason == EndReason.IDLE:
         return deadlines.idle_due(now)
     if reason == EndReason.ABSOLUTE:
@@ -191,155 +189,12 @@ def claim_end(
     read and its claim wins over the claim.
     """
     updated = LiveSession.objects.filter(
-        _past_deadline(reason, now), pk=live_id, ended__isnull=True
+        past_deadline(reason, now), pk=live_id, ended__isnull=True
     ).update(ended=to_datetime(now), end_reason=reason, ended_by=by, changed=to_datetime(now))
     return updated == 1
-
-
-def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> None:
-    moment = to_datetime(now)
-    # One upsert statement (update_or_create takes a transaction and two or three): opening
-    # thousands of tabs after a restart waits on this.
-    tab = LiveTab(session_id=live_id, channel_name=channel_name, process=process, opened=moment)
-    with transaction.atomic():  # one commit for both
-        LiveTab.objects.bulk_create(
-            [tab],
-            update_conflicts=True,
-            unique_fields=["channel_name"],
-            update_fields=["session", "process", "opened"],
-        )
-        LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
-
-
-def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
-    LiveTab.objects.filter(channel_name=channel_name).delete()
-    moment = to_datetime(now)
-    LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
-
-
-def forget_tabs(live_id: uuid.UUID) -> None:
-    """Delete the tab rows of a session that ended (its tabs are closing)."""
-    LiveTab.objects.filter(session_id=live_id).delete()
-
-
-def beat(process: LiveProcess, tabs: dict[str, uuid.UUID], now: float) -> bool:
-    """Vouch for every tab of ``process`` (channel name to session id): one UPDATE, whatever
-    the number of tabs. False when the process had been pruned (it stalled, or lost the
-    database, for too long): its row and its tabs are then written again, for sessions that
-    still exist, while their sockets are still open."""
-    moment = to_datetime(now)
-    if LiveProcess.objects.filter(name=process.name).update(seen=moment):
-        return True
-    process.seen = moment
-    process.save(force_insert=True)
-    live_ids = set(
-        LiveSession.objects.filter(pk__in=set(tabs.values())).values_list("pk", flat=True)
-    )
-    LiveTab.objects.bulk_create(
-        [
-            LiveTab(session_id=live_id, channel_name=name, process=process.name, opened=moment)
-            for name, live_id in tabs.items()
-            if live_id in live_ids
-        ],
-        update_conflicts=True,
-        unique_fields=["channel_name"],
-        update_fields=["process"],
-    )
-    return False
-
-
-def prune_tabs(stale_before: float, now: float) -> int:
-    """Forget tabs whose process stopped beating (it died or lost its database), and those
-    processes. Tabs opened since ``stale_before`` are left: their process may not have beaten
-    yet."""
-    cutoff = to_datetime(stale_before)
-    alive = LiveProcess.objects.filter(seen__gte=cutoff).values("name")
-    stale = LiveTab.objects.filter(opened__lt=cutoff).exclude(process__in=alive)
-    session_ids = list(stale.values_list("session_id", flat=True).distinct())
-    if not session_ids:
-        return 0
-    deleted, _ = stale.delete()
-    LiveProcess.objects.filter(seen__lt=cutoff).delete()
-    moment = to_datetime(now)
-    LiveSession.objects.filter(pk__in=session_ids).update(tabs_seen=moment, changed=moment)
-    return deleted
-
-
-def ended_since(moment: float) -> list[tuple[uuid.UUID, str]]:
-    """Sessions ended at or after ``moment``, with their reasons (for tabs whose push of the
-    ending was lost)."""
-    return list(
-        LiveSession.objects.filter(ended__gte=to_datetime(moment)).values_list("pk", "end_reason")
-    )
-
-
-#: Seconds: with a TIMEOUTS_FOR hook, a session that starts later may be due sooner than
-#: EXPIRE_AFTER; the sweep looks again at least this often then.
-HOOK_SWEEP_LIMIT = 30.0
-
-
-def next_deadline(now: float) -> float:
-    """Epoch seconds before which no live session can fall due: the earliest idle or absolute
-    deadline of the live sessions, and at most EXPIRE_AFTER away (a session that starts later
-    is due later still, unless a TIMEOUTS_FOR hook gives it less; activity only moves
-    deadlines later)."""
-    conf = get_settings()
-    earliest = LiveSession.objects.filter(ended__isnull=True).aggregate(
-        idle=Min(deadlines.idle_deadline()), absolute=Min(deadlines.absolute_deadline())
-    )
-    limit = HOOK_SWEEP_LIMIT if conf.TIMEOUTS_FOR else float(conf.EXPIRE_AFTER)
-    candidates = [now + limit]
-    candidates += [to_epoch(moment) for moment in earliest.values() if moment is not None]
-    return min(candidates)
-
-
-def due(now: float, limit: int = 500) -> list[tuple[LiveSession, str]]:
-    """Live sessions that should end now, each with its reason."""
-    conf = get_settings()
-    past = deadlines.idle_due(now) | deadlines.absolute_due(now)
-    found: list[tuple[LiveSession, str]] = [
-        (live, str(status(live, now).reason))
-        for live in LiveSession.objects.select_related("user").filter(past, ended__isnull=True)[
-            :limit
-        ]
-    ]
-    if conf.EXPIRE_WHEN_ALL_TABS_CLOSED:
-        closed = LiveSession.objects.select_related("user").filter(
-            _past_deadline(EndReason.CLOSED, now), ended__isnull=True
-        )
-        seen = {live.pk for live, _ in found}
-        found.extend(
-            (live, EndReason.CLOSED.value) for live in closed[:limit] if live.pk not in seen
-        )
-    return found
-
-
-def count_by_state(now: float) -> dict[str, int]:
-    """Live sessions by the dashboard's states (``idle``: no tab open), in one query."""
-    warned = deadlines.warned(now)
-    watched = Q(Exists(LiveTab.objects.filter(session=OuterRef("pk"))))
-    counts: dict[str, int] = LiveSession.objects.filter(ended__isnull=True).aggregate(
-        **{
-            RowState.ACTIVE: Count("pk", filter=watched & ~warned),
-            RowState.WARNING: Count("pk", filter=watched & warned),
-            RowState.IDLE: Count("pk", filter=~watched),
-        }
-    )
-    return counts
 
 
 def mark_changed(live_id: uuid.UUID, now: float) -> None:
     """Tell the dashboard a session's shown state changed without a write of its own
     (it entered its warning period)."""
     LiveSession.objects.filter(pk=live_id).update(changed=to_datetime(now))
-
-
-def forget_processes(stale_before: float) -> None:
-    """Delete the rows of processes that stopped beating (their tabs are pruned already)."""
-    LiveProcess.objects.filter(seen__lt=to_datetime(stale_before)).delete()
-
-
-def delete_ended_before(cutoff: float) -> int:
-    """Forget ended sessions older than the retention period (the audit trail's end)."""
-    deleted, _ = LiveSession.objects.filter(ended__lt=to_datetime(cutoff)).delete()
-    return deleted

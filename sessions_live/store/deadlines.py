@@ -14,7 +14,7 @@ from django.db.models.expressions import Combinable, ExpressionWrapper
 from django.db.models.functions import Coalesce, Greatest
 from django.db.models.lookups import GreaterThan, IsNull, LessThanOrEqual
 
-from .conf import get_settings
+from sessions_live.conf import get_settings
 
 
 def _duration(field: str, default: float | None) -> Combinable:

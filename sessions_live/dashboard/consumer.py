@@ -18,23 +18,23 @@ from typing import Any
 from channels.db import database_sync_to_async
 from django.contrib.auth import get_user_model
 
-from . import dashboard, lifecycle, outages, policy, store
-from .conf import get_settings
-from .dashboard import SessionRow
-from .middleware import SESSION_MARKER
-from .models import EndReason
-from .protocol import (
+from sessions_live import dashboard, store
+from sessions_live.conf import get_settings
+from sessions_live.core import policy
+from sessions_live.core.protocol import (
     CLOSE_FORBIDDEN,
     CLOSE_NOT_AUTHENTICATED,
     ERROR_FORBIDDEN,
     ERROR_NOT_FOUND,
-    DashboardFrame,
     FrameError,
     parse_dashboard_frame,
 )
-from .scheduling import LOOP, Scheduler
-from .sockets.base import SiteSocket
-from .sweep import sweeper
+from sessions_live.core.scheduling import LOOP, Scheduler
+from sessions_live.dashboard import SessionRow, ending
+from sessions_live.runtime import outages
+from sessions_live.runtime.sweep import sweeper
+from sessions_live.sockets.base import SiteSocket
+from sessions_live.web.sign_in import SESSION_MARKER
 
 logger = logging.getLogger(__name__)
 
@@ -221,21 +221,8 @@ class DashboardConsumer(SiteSocket):
             )
             await self.refuse(FrameError(ERROR_FORBIDDEN, "You may not end sessions."))
             return
-        if not await database_sync_to_async(end)(frame, user, self.clock()):
+        if not await database_sync_to_async(ending.end)(frame, user, self.clock()):
             await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
 
     async def send_json(self, data: Any) -> None:
         await self.send(text_data=encode(data))
-
-
-def end(frame: DashboardFrame, staff: Any, now: float) -> int:
-    """End what a dashboard frame names, as ``staff``: how many live sessions it named (all
-    ended now, by this call or a racing one); 0 if it names none."""
-    if frame.type == "end":
-        live = dashboard.find(frame.target)
-        targets = [live] if live is not None and live.ended is None else []
-    else:
-        targets = dashboard.sessions_of(frame.target)
-    for live in targets:
-        lifecycle.end_session(live, EndReason.TERMINATED, now=now, by=staff)
-    return len(targets)

@@ -9,25 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from . import outages, signed_out
-from .conf import get_settings
-from .protocol import EVENT_ACTIVE, EVENT_EXPIRED
+from sessions_live.core.protocol import EVENT_ACTIVE, EVENT_EXPIRED
+from sessions_live.runtime import outages
 
 if TYPE_CHECKING:
-    from .models import LiveSession
-
-
-def signed_out_url(reason: str, live: LiveSession | None = None) -> str:
-    """Where a signed-out tab goes: the login page, told why, and the limit of ``live``'s own
-    that ended it, if it had one (:mod:`sessions_live.signed_out`; it adds ``next`` itself)."""
-    login_url = get_settings().login_url
-    separator = "&" if "?" in login_url else "?"
-    return f"{login_url}{separator}{urlencode(signed_out.query(reason, live))}"
+    pass
 
 
 def active_event(last_activity: float, leased_until: float | None = None) -> dict[str, Any]:
@@ -35,8 +25,9 @@ def active_event(last_activity: float, leased_until: float | None = None) -> dic
     return {"type": EVENT_ACTIVE, "last_activity": last_activity, "leased_until": leased_until}
 
 
-def expired_event(reason: str, live: LiveSession | None = None) -> dict[str, Any]:
-    return {"type": EVENT_EXPIRED, "reason": reason, "redirect": signed_out_url(reason, live)}
+def expired_event(reason: str, redirect: str) -> dict[str, Any]:
+    """The session ended for ``reason``: every tab says so and goes to ``redirect``."""
+    return {"type": EVENT_EXPIRED, "reason": reason, "redirect": redirect}
 
 
 async def with_retry(call: Callable[[], Awaitable[None]]) -> None:

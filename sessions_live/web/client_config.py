@@ -9,9 +9,9 @@ from typing import Any
 
 from django.utils.translation import gettext, ngettext
 
-from .conf import get_settings
-from .protocol import TAB_SOCKET_PATH
-from .vocabulary import EndReason
+from sessions_live.conf import get_settings
+from sessions_live.core.protocol import TAB_SOCKET_PATH
+from sessions_live.core.vocabulary import EndReason
 
 #: Seconds before the deadline at which the countdown is announced to screen readers.
 ANNOUNCE_AT = (300, 120, 60, 30, 10)

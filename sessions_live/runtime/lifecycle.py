@@ -16,9 +16,13 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-from . import policy, push, signals, store, user_timeouts
-from .conf import get_settings
-from .models import EndReason, LiveSession
+from sessions_live import signals, store
+from sessions_live.conf import get_settings
+from sessions_live.core import policy
+from sessions_live.models import EndReason, LiveSession
+from sessions_live.runtime import push
+from sessions_live.store import user_timeouts
+from sessions_live.web import signed_out
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +95,7 @@ def announce_end(
 ) -> None:
     """What follows a won claim in :func:`end_session` (its only caller): the push, the
     tabs' rows, the Django session and the signals."""
-    push.send_sync(live.group_name, push.expired_event(reason, live))
+    push.send_sync(live.group_name, push.expired_event(reason, signed_out.url(reason, live)))
     store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:

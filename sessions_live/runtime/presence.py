@@ -21,9 +21,9 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
-from . import store
-from .models import LiveProcess, LiveSession
-from .throttle import ActivityThrottle
+from sessions_live import store
+from sessions_live.core.throttle import ActivityThrottle
+from sessions_live.models import LiveProcess, LiveSession
 
 #: Seconds between two heartbeats of a process that holds tabs.
 PRESENCE_INTERVAL = 5.0

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 
 from channels.db import database_sync_to_async
 
-from . import lifecycle, outages, store
-from .conf import get_settings
-from .presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
+from sessions_live import store
+from sessions_live.conf import get_settings
+from sessions_live.runtime import lifecycle, outages
+from sessions_live.runtime.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass
 from typing import TypeGuard
 
-from .vocabulary import EndReason
+from sessions_live.core.vocabulary import EndReason
 
 
 class State(enum.StrEnum):

@@ -19,9 +19,9 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-from .conf import get_settings
-from .models import LiveSession
-from .policy import Timeouts, is_seconds
+from sessions_live.conf import get_settings
+from sessions_live.core.policy import Timeouts, is_seconds
+from sessions_live.models import LiveSession
 
 logger = logging.getLogger(__name__)
 

@@ -1,0 +1,77 @@
+"""The one place that reads and writes live-session state: this package's names are its API.
+
+:mod:`.records` (one session's record), :mod:`.tabs` (tabs and processes) and :mod:`.queries`
+(many sessions at once) over the models; :mod:`.deadlines` (the policy's deadlines as SQL),
+:mod:`.session_keys` (what a record is keyed by) and :mod:`.user_timeouts` (a user's own
+timeouts). Functions here are synchronous; async code calls them through
+``database_sync_to_async``. Callers use ``store.<name>``, so a test can replace one for all.
+"""
+
+from sessions_live.store.queries import (
+    HOOK_SWEEP_LIMIT,
+    count_by_state,
+    delete_ended_before,
+    due,
+    ended_since,
+    next_deadline,
+)
+from sessions_live.store.records import (
+    USER_AGENT_MAX,
+    claim_end,
+    find,
+    find_marked,
+    find_of,
+    get,
+    lease,
+    mark_changed,
+    move,
+    past_deadline,
+    rekey,
+    start,
+    status,
+    to_datetime,
+    to_epoch,
+    touch,
+)
+from sessions_live.store.session_keys import key_hash, key_hashes
+from sessions_live.store.tabs import (
+    add_tab,
+    beat,
+    forget_processes,
+    forget_tabs,
+    prune_tabs,
+    remove_tab,
+)
+
+__all__ = [
+    "HOOK_SWEEP_LIMIT",
+    "USER_AGENT_MAX",
+    "add_tab",
+    "beat",
+    "claim_end",
+    "count_by_state",
+    "delete_ended_before",
+    "due",
+    "ended_since",
+    "find",
+    "find_marked",
+    "find_of",
+    "forget_processes",
+    "forget_tabs",
+    "get",
+    "key_hash",
+    "key_hashes",
+    "lease",
+    "mark_changed",
+    "move",
+    "next_deadline",
+    "past_deadline",
+    "prune_tabs",
+    "rekey",
+    "remove_tab",
+    "start",
+    "status",
+    "to_datetime",
+    "to_epoch",
+    "touch",
+]
