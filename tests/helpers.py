@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import inspect
+from collections.abc import Awaitable, Callable
 
 from django.db.models import F
 from django.test import Client
 
 from sessions_live import store
 from sessions_live.models import LiveSession
+
+from .sockets import PATIENCE
 
 
 def live_of(client: Client) -> LiveSession:
@@ -24,3 +29,22 @@ def age(client: Client, *, idle: float = 0, since_start: float = 0) -> None:
         last_activity=F("last_activity") - dt.timedelta(seconds=idle),
         started=F("started") - dt.timedelta(seconds=since_start),
     )
+
+
+async def eventually(
+    condition: Callable[[], bool | Awaitable[bool]], *, within: float = PATIENCE, what: str = ""
+) -> None:
+    """Wait until ``condition()`` (which may be a coroutine function) is true: for work a
+    consumer, a sweep or a signal does after what the test awaited. Polls as long as a busy
+    machine may need (PATIENCE, like the sockets) and fails saying what it waited for."""
+    deadline = asyncio.get_running_loop().time() + within
+    while True:
+        outcome = condition()
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        if outcome:
+            return
+        if asyncio.get_running_loop().time() > deadline:
+            waited_for = what or getattr(condition, "__qualname__", repr(condition))
+            raise AssertionError(f"waited {within} s in vain for {waited_for}")
+        await asyncio.sleep(0.01)

@@ -25,7 +25,7 @@ from sessions_live.runtime.sweep import sweep_once
 from sessions_live.sockets.tab import Tab
 
 from .fake_time import EXACT, fake_time_of
-from .helpers import age
+from .helpers import age, eventually
 from .sockets import APP, PATIENCE, TAB, close_all, closed_with, connect, frame
 
 pytestmark = [
@@ -351,12 +351,12 @@ async def test_no_timer_survives_a_disconnect_during_a_check(
         release.set()
     await leaving
     assert live_id not in presence.by_session
-    for _ in range(500):  # until the check, done reading, has seen the disconnect
-        checks = [t for t in asyncio.all_tasks() if "check_on_time" in repr(t.get_coro())]
-        if not checks:
-            break
-        await asyncio.sleep(0.01)
-    assert checks == []
+
+    def checks() -> list[asyncio.Task[Any]]:
+        return [t for t in asyncio.all_tasks() if "check_on_time" in repr(t.get_coro())]
+
+    # Until the check, done reading, has seen the disconnect.
+    await eventually(lambda: checks() == [], what="the check to stop")
     assert clock.pending() == []  # and it scheduled no next wake-up
 
 

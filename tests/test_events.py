@@ -22,7 +22,7 @@ from sessions_live.runtime import lifecycle
 from sessions_live.runtime.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
-from .helpers import age, live_of
+from .helpers import age, eventually, live_of
 from .sockets import APP, close_all, closed_with, connect, frame
 
 NAMES = (
@@ -64,15 +64,6 @@ def sent(events: Events, name: str) -> list[dict[str, Any]]:
 def without_key(events: Events, key: str) -> bool:
     """No argument of any event names the session key (a bearer credential)."""
     return all(key not in repr(value) for _, kwargs in events for value in kwargs.values())
-
-
-async def eventually(condition: Callable[[], bool]) -> None:
-    """Wait (3 s at most) for work a consumer does after the frame the test just read."""
-    for _ in range(150):
-        if condition():
-            return
-        await asyncio.sleep(0.02)
-    assert condition()
 
 
 # HTTP and the store, in plain sync code ---------------------------------------------------
@@ -249,7 +240,7 @@ async def test_tabs_warning_and_expiry_are_sent_once_for_every_tab_of_the_proces
         assert (await frame(tab))["type"] == "expired"
         assert await closed_with(tab) == 4401
         await tab.disconnect()  # as the browser answers the close
-    await eventually(lambda: len(sent(events, "session_ended")) >= 1)
+    await eventually(lambda: len(sent(events, "session_ended")) >= 1, what="session_ended")
     [warned] = sent(events, "session_warned")
     assert set(warned) == {"live_session", "reason", "expires_in"}
     assert warned["reason"] == "idle"

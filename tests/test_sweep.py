@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import time
 import uuid
@@ -21,7 +20,7 @@ from sessions_live.models import LiveProcess, LiveSession, LiveTab
 from sessions_live.runtime.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, Presence
 from sessions_live.runtime.sweep import PRUNE_INTERVAL, Sweeper, sweep_once, sweeper
 
-from .helpers import age, live_of
+from .helpers import age, eventually, live_of
 
 SignIn = Callable[..., Client]
 
@@ -152,11 +151,12 @@ async def test_in_process_sweeper_ends_due_sessions_on_its_own(
     client = await asigned_in()
     await sync_to_async(age)(client, idle=601)
     sweeper.ensure_started()
-    for _ in range(50):
-        live = await LiveSession.objects.aget()
-        if live.ended is not None:
-            break
-        await asyncio.sleep(0.05)
+
+    async def ended() -> bool:
+        return await LiveSession.objects.filter(ended__isnull=False).aexists()
+
+    await eventually(ended, what="the sweeper to end the session")
+    live = await LiveSession.objects.aget()
     assert live.end_reason == "idle"
 
 
