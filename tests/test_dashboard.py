@@ -24,7 +24,7 @@ from sessions_live.models import LiveSession
 from sessions_live.runtime import outages
 
 from .fake_time import EXACT, FakeTime
-from .helpers import live_of
+from .helpers import eventually, live_of
 from .sockets import (
     BOARD,
     PATIENCE,
@@ -249,13 +249,26 @@ async def test_every_write_reaches_the_dashboard_not_only_recent_rows(
     await LiveSession.objects.filter(user__username="alice").aupdate(
         changed=long_ago, last_activity=long_ago
     )
-    board = await watch(await astaff("boss", "view_livesession", "end_livesession"))
+    clock = FakeTime(start=time.time())
+    app = board_application(**clock.dashboard_kwargs())
+    boss = await astaff("boss", "view_livesession", "end_livesession")
+    board = await connect(boss, BOARD, app=app)
     row = next(r for r in (await frame(board))["sessions"] if r["user"]["username"] == "alice")
-    await asyncio.sleep(0.3)
+    # The dashboard looks once (and finds nothing new) before the write, so the write is
+    # found by a later look, not only by the first re-read after the snapshot.
+    await clock.next()
+    await eventually(lambda: clock.pending() != [], what="the dashboard's first look to end")
     await sync_to_async(alice.get)("/page/")  # HTTP activity moves the row's last activity
+    await clock.next()
     moved = await frame(board)
     assert [r["last_activity"] > row["last_activity"] for r in moved["sessions"]] == [True]
     await board.send_json_to({"type": "end", "id": row["id"]})
+
+    async def alice_ended() -> bool:
+        return await LiveSession.objects.filter(pk=row["id"], ended__isnull=False).aexists()
+
+    await eventually(alice_ended, what="the end to be recorded")
+    await clock.next()
     ended = await frame(board)
     assert [(r["id"], r["state"]) for r in ended["sessions"]] == [(row["id"], "ended")]
 
