@@ -1,4 +1,4 @@
-"""Settings merge and system checks, by exact id and message."""
+"""System checks, by exact id and message (the settings' merge itself: test_conf.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from django.core.checks import Error, Warning, run_checks
 
 from sessions_live import checks
-from sessions_live.conf import SessionsLiveSettings, get_settings
+from sessions_live.conf import get_settings
 
 
 @pytest.fixture(autouse=True)
@@ -32,28 +32,6 @@ def run_all() -> list[Any]:
 
 def ids() -> list[str]:
     return [message.id for message in run_all()]
-
-
-def test_defaults_are_documented_values(settings: Any) -> None:
-    del settings.SESSIONS_LIVE
-    conf = get_settings()
-    assert conf == SessionsLiveSettings()
-    assert (conf.WARN_AFTER, conf.EXPIRE_AFTER, conf.ABSOLUTE_EXPIRE_AFTER) == (540, 600, None)
-    assert conf.EXPIRE_WHEN_ALL_TABS_CLOSED is False
-    assert conf.login_url == "/login/"
-
-
-def test_user_values_override_defaults_and_reset_on_change(settings: Any) -> None:
-    settings.SESSIONS_LIVE = {"WARN_AFTER": 100, "EXPIRE_AFTER": 200, "PASSIVE_URLS": ["/a/"]}
-    assert get_settings().WARN_AFTER == 100
-    assert get_settings().PASSIVE_URLS == ("/a/",)
-    settings.SESSIONS_LIVE = {"WARN_AFTER": 150, "EXPIRE_AFTER": 200}
-    assert get_settings().WARN_AFTER == 150
-
-
-def test_login_url_may_be_a_url_name(settings: Any) -> None:
-    settings.SESSIONS_LIVE = {"LOGIN_URL": "login"}
-    assert get_settings().login_url == "/login/"
 
 
 def test_session_security_names_are_fallbacks_with_a_warning(settings: Any) -> None:
