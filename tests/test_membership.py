@@ -196,3 +196,28 @@ async def test_rejoining_every_tab_without_the_layer_counts_an_outage(
     layer.failing = True
     await membership.rejoin_every_tab(layer)  # does not raise
     assert channel_layer.down
+
+
+async def test_a_rejoin_still_on_its_way_when_the_tab_leaves_is_undone(
+    layer: FakeLayer,
+) -> None:
+    """The resilient receive rejoins by itself (not as ``joining``): a leave meanwhile must
+    not leave the channel in the group once that join lands."""
+    member = GroupMembership(layer, "tab-1", GROUP)
+    arrived = asyncio.Event()
+    landing = asyncio.Event()
+    real_add = layer.group_add
+
+    async def slow_add(group: str, channel: str) -> None:
+        arrived.set()
+        await landing.wait()
+        await real_add(group, channel)
+
+    layer.group_add = slow_add  # type: ignore[method-assign]
+    rejoining = asyncio.ensure_future(member.rejoin())
+    await arrived.wait()
+    await member.leave()  # the discard runs before the add lands
+    landing.set()
+    await rejoining
+    assert layer.groups == {GROUP: set()}
+    assert [call for call, _, _ in layer.calls] == ["discard", "add", "discard"]

@@ -56,6 +56,9 @@ class GroupMembership:
         recoveries = outages.channel_layer.recoveries
         await push.with_retry(lambda: self.layer.group_add(self.group, self.channel_name))
         outages.channel_layer.recovered()
+        if self.left:  # it left while the join was on its way: undo the join
+            await self.discard()
+            return
         self.joined_after = max(recoveries, outages.channel_layer.recoveries)
         if self.joined_after > recoveries:
             # This join ended an outage: a restarted Redis forgot every group, and tabs whose
@@ -67,6 +70,9 @@ class GroupMembership:
         self.left = True
         if self.joining is not None:
             self.joining.cancel()
+        await self.discard()
+
+    async def discard(self) -> None:
         try:
             await push.with_retry(lambda: self.layer.group_discard(self.group, self.channel_name))
         except Exception:
