@@ -118,7 +118,7 @@ keeps during a Redis outage. `REDIS_LAYER=pubsub` remains for measuring.
 
 The first full run (2026-11-27, morning) had 1,000 tabs due within 2 s queue 1,000 reads and,
 at expiry, 1,000 claims and reads on channels' single database thread: warning p99 1.24 s,
-expiry p50 3.8 s. Sharing one read per session and process (`sessions_live/single_flight.py`)
+expiry p50 3.8 s. Sharing one read per session and process (`sessions_live/core/single_flight.py`)
 brought that to warning p99 213 ms and expiry p50 0.77 s / p99 1.3 s. Then the tab that wakes
 first handed its read to its siblings, the warning was marked once per session, the winner of
 an ending told its process's tabs right after the claim, and the ending deleted its tabs' rows

@@ -1,6 +1,6 @@
 """WebSocket URL patterns: include them in your ASGI application's URLRouter, behind
 :func:`AuthMiddlewareStack` (channels' own, but verifying sessions with SECRET_KEY_FALLBACKS
-too, and never flushing one: :mod:`sessions_live.socket_auth`)."""
+too, and never flushing one: :mod:`sessions_live.sockets.auth`)."""
 
 from __future__ import annotations
 

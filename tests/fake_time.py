@@ -55,7 +55,7 @@ class FakeTime:
     def dashboard_kwargs(self) -> dict[str, Any]:
         return {"clock": self.clock, "scheduler": self}
 
-    # The Scheduler of sessions_live.scheduling ------------------------------------------
+    # The Scheduler of sessions_live.core.scheduling ------------------------------------------
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> FakeTimer:
         timer = FakeTimer(self.now + max(0.0, delay), callback)

@@ -1,4 +1,4 @@
-"""One vocabulary per concept (sessions_live.vocabulary): every place that names an end
+"""One vocabulary per concept (sessions_live.core.vocabulary): every place that names an end
 reason or a dashboard state takes it from there, and each word has what it needs."""
 
 from __future__ import annotations

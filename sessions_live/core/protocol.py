@@ -67,7 +67,7 @@ class WarningFrame(TypedDict):
 
 class ExpiredFrame(TypedDict):
     type: Literal["expired"]
-    #: An EndReason (sessions_live.vocabulary); a str, since one may come over the channel
+    #: An EndReason (sessions_live.core.vocabulary); a str, since one may come over the channel
     #: layer from a process of a newer release, with a reason this one does not know.
     reason: str
     redirect: str

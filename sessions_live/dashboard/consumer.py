@@ -70,7 +70,8 @@ def batches(rows: list[SessionRow], budget: int = FRAME_BYTES) -> list[list[Sess
 
 class DashboardConsumer(SiteSocket):
     """Built with ``clock=`` and ``scheduler=`` (``DashboardConsumer.as_asgi(...)``), a test
-    moves a dashboard from one interval to the next at once (:mod:`sessions_live.scheduling`)."""
+    moves a dashboard from one interval to the next at once
+    (:mod:`sessions_live.core.scheduling`)."""
 
     def __init__(
         self,

@@ -4,7 +4,7 @@
 process of its own). Inside each server process (a daphne process, a uvicorn worker),
 :class:`Sweeper` (started by the first WebSocket that connects) wakes every ``SWEEP_INTERVAL``
 seconds but touches the database only for what is due: the process's heartbeat
-(:mod:`sessions_live.presence`), a prune of dead processes, and the query for sessions past
+(:mod:`sessions_live.runtime.presence`), a prune of dead processes, and the query for sessions past
 their deadline, which it runs again only at the earliest deadline the store holds. Idle, a
 process costs a few statements a minute, whatever its tabs. Several sweeps at once are safe:
 ending is claimed by exactly one of them.

@@ -2,7 +2,7 @@
 
 It accepts only pages of this site (against cross-site WebSocket hijacking), counts frames,
 refuses bad input with an ``error`` frame and, where the protocol says so, a close code, and
-outlives its channel layer (:mod:`sessions_live.outages`).
+outlives its channel layer (:mod:`sessions_live.runtime.outages`).
 """
 
 from __future__ import annotations

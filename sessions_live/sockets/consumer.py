@@ -41,7 +41,7 @@ logger = logging.getLogger(__name__)
 
 class SessionConsumer(SiteSocket):
     """Built by channels per connection with ``as_asgi(clock=..., monotonic=...,
-    scheduler=...)`` (each injectable, for tests: :mod:`sessions_live.scheduling`)."""
+    scheduler=...)`` (each injectable, for tests: :mod:`sessions_live.core.scheduling`)."""
 
     def __init__(
         self,

@@ -1,7 +1,7 @@
 """What a tab reports: its user's input (throttled per session) and the leases it asks for.
 
 Every tab of a session reports input, each at most twice per ``ACTIVITY_INTERVAL``; this
-process writes the session's activity once per window (:mod:`sessions_live.throttle`), by
+process writes the session's activity once per window (:mod:`sessions_live.core.throttle`), by
 whichever of its tabs of the session is still there when the window ends.
 """
 

@@ -6,7 +6,7 @@ socket goes. It keeps the session's newest activity and lease as this tab knows 
 :class:`~.membership.GroupMembership`. When the timer fires it re-reads the store (another
 tab or process may have moved the deadline) and hands the read to its siblings in this
 process, so one read serves every tab of the session. Every ending goes through
-:func:`sessions_live.lifecycle.end_session`.
+:func:`sessions_live.runtime.lifecycle.end_session`.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 A row may carry its own timeouts (``TIMEOUTS_FOR``); a row without them follows the settings.
 These expressions let one conditional UPDATE or one query apply, row by row, the rules that
-:func:`sessions_live.policy.evaluate` applies to one session in Python.
+:func:`sessions_live.core.policy.evaluate` applies to one session in Python.
 """
 
 from __future__ import annotations

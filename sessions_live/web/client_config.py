@@ -28,7 +28,7 @@ def duration_text(seconds: float) -> str:
 
 def signed_out_message(reason: str, limit: float | None = None) -> str:
     """Why the visitor was signed out; ``limit``: the user's own limit that ended the session
-    (seconds), where one came with the reason (:mod:`sessions_live.signed_out`), else the
+    (seconds), where one came with the reason (:mod:`sessions_live.web.signed_out`), else the
     settings' limit is stated."""
     conf = get_settings()
     if reason == EndReason.IDLE:
