@@ -149,3 +149,26 @@ async def test_a_lease_is_told_to_a_tab_that_connects_later(
     assert message["type"] == "hello"
     assert message["expires_in"] == pytest.approx(1200 - 30, abs=EXACT)
     assert (await sync_to_async(live_of)(client)).leased_until is not None
+
+
+async def test_a_tab_opened_after_a_lease_keeps_it_when_activity_arrives(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    """A new tab learns the session from its own read of the store, not from the copy of the
+    record its sibling tabs share (which no lease or activity refreshes)."""
+    timeouts(MAX_LEASE=1800)
+    client = await asigned_in()
+    clock, app = await fake_time_of(client)
+    video = await hello(client, app)
+    await video.send_json_to({"type": "lease", "seconds": 1800})
+    assert (await frame(video))["expires_in"] == pytest.approx(1800, abs=EXACT)
+    clock.move(560)  # past WARN_AFTER, within the lease
+    late = await connect(client, app=app)
+    greeting = await frame(late)
+    assert greeting["type"] == "hello"
+    assert greeting["expires_in"] == pytest.approx(1240, abs=EXACT)
+    await video.send_json_to({"type": "extend"})  # its active event carries no lease
+    for tab in (video, late):
+        message = await frame(tab)
+        assert message["type"] == "active"
+        assert message["expires_in"] == pytest.approx(1240, abs=EXACT)

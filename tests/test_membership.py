@@ -221,3 +221,21 @@ async def test_a_rejoin_still_on_its_way_when_the_tab_leaves_is_undone(
     await rejoining
     assert layer.groups == {GROUP: set()}
     assert [call for call, _, _ in layer.calls] == ["discard", "add", "discard"]
+
+
+async def test_rejoining_every_tab_skips_a_tab_that_left_meanwhile(
+    layer: FakeLayer, presence: Presence
+) -> None:
+    live_id = uuid.uuid4()
+    staying, leaving = FakeTab("tab-1"), FakeTab("tab-2")
+    presence.add(staying, live_id)
+    presence.add(leaving, live_id)
+    real_add = layer.group_add
+
+    async def add_then_the_other_leaves(group: str, channel: str) -> None:
+        await real_add(group, channel)
+        presence.remove(leaving)  # it disconnects while the first add is on its way
+
+    layer.group_add = add_then_the_other_leaves  # type: ignore[method-assign]
+    await membership.rejoin_every_tab(layer)
+    assert layer.groups == {f"sessions_live.s.{live_id.hex}": {"tab-1"}}

@@ -59,18 +59,23 @@ def end_session(
     """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
     Every ending, by HTTP, a tab, the dashboard, the sweep or the sign-in limit, is this call.
 
-    The winner calls ``first`` (a tab ending its session tells this process's tabs through
-    it, at once), then pushes ``expired`` to every tab of the session (the record already
-    says ended, so every request and socket is refused from here on, and the tabs should not
-    wait for the rest), then deletes the Django session when it knows its key (an HTTP
-    request or a tab does; the sweep does not, and the middleware refuses that session at
-    its next use), and sends ``user_logged_out`` unless Django's ``logout()`` is sending it,
-    then ``session_expired`` (for a timeout) and ``session_ended``.
+    The winner first calls ``first``: a tab ending its session tells this process's tabs
+    through it, at once, with ``async_to_sync`` from the thread this runs in (so ``first``
+    must not wait on other database work, which would wait on this thread). Then it pushes
+    ``expired`` to every tab of the session (the record already says ended, so every request
+    and socket is refused from here on, and the tabs should not wait for the rest), deletes
+    the Django session when it knows its key (an HTTP request or a tab does; the sweep does
+    not, and the middleware refuses that session at its next use), and sends
+    ``user_logged_out`` unless Django's ``logout()`` is sending it, then ``session_expired``
+    (for a timeout) and ``session_ended``.
     """
     if not store.claim_end(live.pk, reason, now, by=by):
         return False
     if first is not None:
-        first()
+        try:
+            first()
+        except Exception:  # the ending is claimed: the push, the session, the signals follow
+            logger.exception("sessions_live: could not tell this process's tabs of an ending")
     announce_end(
         live,
         reason,

@@ -40,6 +40,10 @@ class Tab(Protocol):
     channel_name: str
     live: LiveSession
 
+    @property
+    def done(self) -> bool:
+        """Its socket is closed or closing."""
+
     def notice_ended(self, reason: str) -> None:
         """The store says this tab's session ended: tell the tab (without blocking)."""
 
@@ -96,6 +100,10 @@ class Presence:
     def tabs_of(self, live_id: uuid.UUID) -> list[Tab]:
         """This process's tabs of session ``live_id``."""
         return list(self.by_session.get(live_id, {}).values())
+
+    def holds(self, channel_name: str) -> bool:
+        """Whether the tab on ``channel_name`` is one of this process's now."""
+        return channel_name in self.tabs
 
     def channels(self) -> list[tuple[str, uuid.UUID]]:
         """Every tab of this process: its channel name and its session's id."""

@@ -68,11 +68,11 @@ class SessionConsumer(SiteSocket):
         user = self.scope.get("user")
         session = self.scope.get("session")
         key = session.session_key if session is not None else None
-        if user is None or not user.is_authenticated or not key:
-            await self.refuse_signed_out()
-            return
-        sweeper.ensure_started()
         try:
+            if user is None or not user.is_authenticated or not key:
+                await self.refuse_signed_out()
+                return
+            sweeper.ensure_started()
             await self.open(user, key)
         except outages.DATABASE_UNAVAILABLE:
             # The server cannot know whether this session is live: say nothing, and let the
@@ -118,7 +118,8 @@ class SessionConsumer(SiteSocket):
             return
         await tab.membership.join()
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
-        tab.learn(presence.record_of(live))
+        tab.learn(live)  # this read is the freshest: the record siblings share may be older
+        tab.live = presence.record_of(live)
         presence.add(tab, live.pk)
         await signals.asend(signals.tab_connected, live, channel_name=self.channel_name)
         timeouts = timeouts_of(live)  # the user's own, where TIMEOUTS_FOR gave them
@@ -140,9 +141,9 @@ class SessionConsumer(SiteSocket):
         if tab is None:
             return
         tab.timer.cancel()
+        await tab.membership.leave()  # also a tab that joined but never opened
         if not presence.remove(tab):
             return
-        await tab.membership.leave()
         now = self.clock()
         try:
             if not over:  # the ending deleted the rows of all of the session's tabs
@@ -154,7 +155,7 @@ class SessionConsumer(SiteSocket):
             sweeper.wake_by(now + float(get_settings().CLOSE_GRACE))
 
     async def layer_back(self) -> None:
-        if self.tab is not None:
+        if self.tab is not None and not self.done:
             await self.tab.membership.rejoin()
 
     # Frames from the tab ----------------------------------------------------------------

@@ -30,6 +30,7 @@ class GroupMembership:
         self.joined_after = -1  # outages.channel_layer.recoveries when it joined
         self.joining: asyncio.Task[None] | None = None
         self.left = False
+        self.tried = False  # a join was attempted: leaving must discard
 
     @property
     def joined(self) -> bool:
@@ -54,6 +55,7 @@ class GroupMembership:
         if self.left:
             return
         recoveries = outages.channel_layer.recoveries
+        self.tried = True
         await push.with_retry(lambda: self.layer.group_add(self.group, self.channel_name))
         outages.channel_layer.recovered()
         if self.left:  # it left while the join was on its way: undo the join
@@ -70,7 +72,8 @@ class GroupMembership:
         self.left = True
         if self.joining is not None:
             self.joining.cancel()
-        await self.discard()
+        if self.tried:
+            await self.discard()
 
     async def discard(self) -> None:
         try:
@@ -83,6 +86,7 @@ async def rejoin_every_tab(layer: Any) -> None:
     """Put every tab of this process back in its session's group."""
     try:
         for channel_name, live_id in presence.channels():
-            await layer.group_add(session_group(live_id), channel_name)
+            if presence.holds(channel_name):  # not one that left while this ran
+                await layer.group_add(session_group(live_id), channel_name)
     except Exception:
         outages.channel_layer.failed()  # each tab rejoins at its next check

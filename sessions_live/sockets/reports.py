@@ -48,11 +48,11 @@ async def flush_activity(
     """The trailing write of an activity window, by any tab of the session still here."""
     await tab.scheduler.sleep(delay)
     at = throttle.flush(tab.socket.monotonic())
-    tabs = presence.tabs_of(live_id)
-    if at is None or not tabs:
+    open_tabs = [other for other in presence.tabs_of(live_id) if not other.done]
+    if at is None or not open_tabs:
         return
     try:
-        await tabs[0].record_activity(at)
+        await open_tabs[0].record_activity(at)
     except outages.DATABASE_UNAVAILABLE:
         outages.database.failed()  # the tabs report again: the next window writes
     except Exception:

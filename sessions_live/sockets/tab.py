@@ -87,6 +87,11 @@ class Tab:
         self.timer = DeadlineTimer(scheduler)
         self.membership = GroupMembership(socket.channel_layer, self.channel_name, live.group_name)
 
+    @property
+    def done(self) -> bool:
+        """Its socket is closed or closing: nothing more is sent or scheduled for it."""
+        return self.socket.done
+
     # What the tab knows -----------------------------------------------------------------
 
     def status(self, now: float) -> policy.Status:
