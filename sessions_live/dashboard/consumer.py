@@ -10,9 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -29,7 +27,6 @@ from sessions_live.core.protocol import (
     FrameError,
     parse_dashboard_frame,
 )
-from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.dashboard import SessionRow, ending
 from sessions_live.runtime import outages
 from sessions_live.runtime.sweep import sweeper
@@ -69,20 +66,12 @@ def batches(rows: list[SessionRow], budget: int = FRAME_BYTES) -> list[list[Sess
 
 
 class DashboardConsumer(SiteSocket):
-    """Built with ``clock=`` and ``scheduler=`` (``DashboardConsumer.as_asgi(...)``), a test
-    moves a dashboard from one interval to the next at once
-    (:mod:`sessions_live.core.scheduling`)."""
+    """Built with ``clock=`` and ``scheduler=`` (``DashboardConsumer.as_asgi(...)``, as every
+    :class:`~sessions_live.sockets.base.SiteSocket`), a test moves a dashboard from one
+    interval to the next at once."""
 
-    def __init__(
-        self,
-        *args: Any,
-        clock: Callable[[], float] = time.time,
-        scheduler: Scheduler = LOOP,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.clock = clock
-        self.scheduler = scheduler
         self.rows: dict[str, SessionRow] = {}  # what this dashboard was last sent
         self.follower: asyncio.Task[None] | None = None
         #: The record of this dashboard's own session, found at connect and then followed by

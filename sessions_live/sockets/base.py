@@ -23,6 +23,7 @@ from sessions_live.core.protocol import (
     ServerFrame,
     encode,
 )
+from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.runtime.outages import resilient_receive
 from sessions_live.web.clients import origin_allowed
 
@@ -37,11 +38,22 @@ class Phase(enum.Enum):
 
 
 class SiteSocket(AsyncWebsocketConsumer):
+    """Built by channels per connection; ``as_asgi(clock=..., monotonic=..., scheduler=...)``
+    injects its time (each for tests: :mod:`sessions_live.core.scheduling`), so a test moves
+    a socket to its next deadline or interval at once."""
+
     def __init__(
-        self, *args: Any, monotonic: Callable[[], float] = time.monotonic, **kwargs: Any
+        self,
+        *args: Any,
+        clock: Callable[[], float] = time.time,
+        monotonic: Callable[[], float] = time.monotonic,
+        scheduler: Scheduler = LOOP,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
+        self.clock = clock  # epoch seconds, shared by every process through the store
         self.monotonic = monotonic
+        self.scheduler = scheduler
         self.rate = FrameRate()
         self.phase = Phase.OPEN
 

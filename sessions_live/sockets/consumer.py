@@ -8,8 +8,6 @@ input limits, layer outages) is :class:`~.base.SiteSocket`'s.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -25,7 +23,6 @@ from sessions_live.core.protocol import (
     FrameError,
     parse_client_frame,
 )
-from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.runtime import outages
 from sessions_live.runtime.presence import presence
@@ -40,19 +37,10 @@ logger = logging.getLogger(__name__)
 
 
 class SessionConsumer(SiteSocket):
-    """Built by channels per connection with ``as_asgi(clock=..., monotonic=...,
-    scheduler=...)`` (each injectable, for tests: :mod:`sessions_live.core.scheduling`)."""
+    """One per browser tab; its time is injected as :class:`~.base.SiteSocket`'s."""
 
-    def __init__(
-        self,
-        *args: Any,
-        clock: Callable[[], float] = time.time,
-        scheduler: Scheduler = LOOP,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.clock = clock
-        self.scheduler = scheduler
         self.tab: Tab | None = None  # made once the socket is accepted for a live session
 
     def tab_of(self, live: LiveSession, session_key: str | None) -> Tab:
