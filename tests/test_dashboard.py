@@ -23,7 +23,7 @@ from sessions_live.dashboard.consumer import FRAME_BYTES, batches
 from sessions_live.models import LiveSession
 from sessions_live.runtime import outages
 
-from .fake_time import EXACT, FakeTime
+from .fake_time import EXACT, FakeTime, fake_time_of
 from .helpers import eventually, live_of
 from .sockets import (
     BOARD,
@@ -138,18 +138,32 @@ async def test_changes_follow_tabs_and_are_coalesced(
 
 
 async def test_a_warning_turns_the_rows_state(
-    astaff: Callable[..., Any], asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+    astaff: Callable[..., Any], asigned_in: Callable[..., Any]
 ) -> None:
-    timeouts(WARN_AFTER=0.5, EXPIRE_AFTER=30, ACTIVITY_INTERVAL=0.1)
-    board = await watch(await astaff("viewer", "view_livesession"))
+    alice = await asigned_in("alice")
+    tab_time, tab_app = await fake_time_of(alice)  # from alice's sign-in, a 540/600 session
+    board_time = FakeTime(start=tab_time.now)
+    viewer = await astaff("viewer", "view_livesession")
+    board = await connect(viewer, BOARD, app=board_application(**board_time.dashboard_kwargs()))
     await frame(board)
-    tab = await connect(await asigned_in("alice"), TAB)
+    tab = await connect(alice, app=tab_app)
     assert (await frame(tab))["type"] == "hello"
+    assert await tab_time.next() == pytest.approx(540, abs=EXACT)  # the tab's warning deadline
     assert (await frame(tab))["type"] == "warning"
-    states: list[str] = []
-    while "warning" not in states:
-        change = await frame(board)
-        states += [row["state"] for row in change["sessions"] if row["user"]["username"] == "alice"]
+    warned_at = store.to_datetime(tab_time.now)
+
+    async def marked() -> bool:  # the tab writes the warning after it sent the frame
+        return await LiveSession.objects.filter(
+            user__username="alice", changed__gte=warned_at
+        ).aexists()
+
+    await eventually(marked, what="the warning to be written")
+    board_time.move(540)
+    await board_time.next()  # the dashboard's next look
+    change = await frame(board)
+    assert [row["state"] for row in change["sessions"] if row["user"]["username"] == "alice"] == [
+        "warning"
+    ]
     assert change["totals"]["warning"] == 1
 
 
