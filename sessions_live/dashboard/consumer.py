@@ -191,12 +191,8 @@ class DashboardConsumer(SiteSocket):
             )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await self.within_rate():
-            return
-        try:
-            frame = parse_dashboard_frame(text_data, bytes_data)
-        except FrameError as error:
-            await self.refuse(error)
+        frame = await self.read(parse_dashboard_frame, text_data, bytes_data)
+        if frame is None:
             return
         refused, user = await database_sync_to_async(self.access)()
         if refused is not None:

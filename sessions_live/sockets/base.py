@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -26,6 +26,8 @@ from sessions_live.core.protocol import (
 from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.runtime.outages import resilient_receive
 from sessions_live.web.clients import origin_allowed
+
+Frame = TypeVar("Frame")
 
 
 class Phase(enum.Enum):
@@ -99,6 +101,22 @@ class SiteSocket(AsyncWebsocketConsumer):
             return True
         await self.refuse(FrameError("too_many", "Too many frames.", CLOSE_TOO_MANY))
         return False
+
+    async def read(
+        self,
+        parse: Callable[[str | None, bytes | None], Frame],
+        text: str | None,
+        data: bytes | None,
+    ) -> Frame | None:
+        """The frame ``parse`` makes of what arrived; None if it was refused (over the rate,
+        behind a close, or bad input: answered with an error frame and its close code)."""
+        if not await self.within_rate():
+            return None
+        try:
+            return parse(text, data)
+        except FrameError as error:
+            await self.refuse(error)
+            return None
 
     async def refuse(self, error: FrameError) -> None:
         await self.send_frame(error.frame())

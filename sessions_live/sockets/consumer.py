@@ -20,7 +20,6 @@ from sessions_live.core.protocol import (
     CLOSE_NOT_AUTHENTICATED,
     CLOSE_SERVER_ERROR,
     ClientFrame,
-    FrameError,
     parse_client_frame,
 )
 from sessions_live.models import EndReason, LiveSession
@@ -149,14 +148,8 @@ class SessionConsumer(SiteSocket):
     # Frames from the tab ----------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
-        if not await self.within_rate():
-            return
-        try:
-            frame = parse_client_frame(text_data, bytes_data)
-        except FrameError as error:
-            await self.refuse(error)
-            return
-        if self.tab is None:
+        frame = await self.read(parse_client_frame, text_data, bytes_data)
+        if frame is None or self.tab is None:
             return
         try:
             await self.handle(self.tab, frame)
