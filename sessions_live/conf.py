@@ -73,6 +73,13 @@ class SessionsLiveSettings:
     #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason
     #: "replaced"). None: no limit.
     MAX_SESSIONS_PER_USER: int | None = None
+    #: Put the client on the Django admin's pages (the middleware inserts it) and Wagtail's
+    #: admin pages (its ``insert_global_admin_js`` hook), with no template edits.
+    ADMIN_CLIENT: bool = True
+    #: Put the client on every HTML page of a signed-in session that does not carry it (the
+    #: middleware inserts it before ``</body>``): for pages of other apps whose templates you
+    #: do not own. Off: only pages with ``{% sessions_live_script %}`` (and the admins) have it.
+    INJECT_CLIENT: bool = False
     #: The template the "your sessions" page extends (it fills the blocks "title" and
     #: "content").
     BASE_TEMPLATE: str = "base.html"

@@ -10,13 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers
 
 from sessions_live import store
@@ -25,41 +25,13 @@ from sessions_live.core import policy
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.passive import is_passive
 from sessions_live.runtime import lifecycle, push
-from sessions_live.web import front_ends, signed_out
+from sessions_live.web import current_request, injection, login_pages, signed_out_notice
+from sessions_live.web.refusal import refusal
 from sessions_live.web.sign_in import SESSION_MARKER, start_session
 
-__all__ = ["SESSION_MARKER", "SessionsLiveMiddleware", "start_session"]
+__all__ = ["SESSION_MARKER", "SessionsLiveMiddleware", "refusal", "start_session"]
 
 ENDED_UNKNOWN = "ended"
-
-
-def _wants_page(request: HttpRequest) -> bool:
-    if front_ends.loads_a_page(request):
-        return True
-    mode = request.headers.get("Sec-Fetch-Mode")
-    if mode is not None:
-        return mode == "navigate"
-    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
-        return False
-    return "text/html" in request.headers.get("Accept", "")
-
-
-def refusal(request: HttpRequest, reason: str, live: LiveSession | None = None) -> HttpResponse:
-    """The answer to a request whose session (``live``, if known) is over: a redirect for a
-    page, else a 401, which tells htmx where to go in ``HX-Redirect``
-    (sessions_live/front_ends.py)."""
-    login_url = signed_out.url(reason, live)
-    back = f"{login_url}&{urlencode({'next': front_ends.page_of(request)})}"
-    htmx = front_ends.wants_htmx_redirect(request)
-    if not htmx and _wants_page(request):
-        return HttpResponseRedirect(back)
-    response = JsonResponse(
-        {"error": "session_expired", "reason": reason, "redirect": login_url}, status=401
-    )
-    if htmx:
-        response["HX-Redirect"] = back
-    add_never_cache_headers(response)
-    return response
 
 
 class SessionsLiveMiddleware:
@@ -88,12 +60,13 @@ class SessionsLiveMiddleware:
         refused = self.enforce(request) if key_before else None
         if refused is not None:
             return refused
-        response: HttpResponse = self.get_response(request)
+        with current_request.answering(request):
+            response: HttpResponse = self.get_response(request)
         if self.has_work_after(request, key_before):
             event = self.after(request, key_before)
             if event is not None:
                 push.send_sync(*event)
-        self.add_cache_headers(request, response, key_before)
+        self.finish(request, response, key_before)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
@@ -102,13 +75,29 @@ class SessionsLiveMiddleware:
             refused = await sync_to_async(self.enforce)(request)
             if refused is not None:
                 return refused
-        response: HttpResponse = await self.get_response(request)
+        with current_request.answering(request):
+            response: HttpResponse = await self.get_response(request)
         if self.has_work_after(request, key_before):
             event = await sync_to_async(self.after)(request, key_before)
             if event is not None:
                 await push.send(*event)
-        self.add_cache_headers(request, response, key_before)
+        self.finish(request, response, key_before)
         return response
+
+    def process_template_response(
+        self, request: HttpRequest, response: TemplateResponse
+    ) -> TemplateResponse:
+        """A page about to render to a signed-out visitor sent here with a reason: the reason
+        goes into its messages, and out again if the page did not show them."""
+        signed_out_notice.add(request)
+        response.add_post_render_callback(lambda _: signed_out_notice.forget_unshown(request))
+        return response
+
+    def finish(self, request: HttpRequest, response: HttpResponse, key_before: str | None) -> None:
+        """What the response gets on its way out: the client, if it is a page that should have
+        it (no query: the record was read before the view), and its cache headers."""
+        injection.inject(request, response)
+        self.add_cache_headers(request, response, key_before)
 
     def enforce(self, request: HttpRequest) -> HttpResponse | None:
         """Refuse the request if its session is over; remember its record otherwise."""
@@ -188,7 +177,7 @@ class SessionsLiveMiddleware:
         else:
             request.session.flush()
             request.user = AnonymousUser()
-        if request.path == get_settings().login_url:
+        if login_pages.is_login_page(request):
             return None  # let the login page render, signed out
         return refusal(request, reason, live)
 

@@ -13,6 +13,13 @@ ViewT = TypeVar("ViewT", bound=Callable[..., object])
 
 PASSIVE_ATTRIBUTE = "sessions_live_passive"
 
+#: Other apps' requests that are never activity, whatever the settings say: Wagtail's page
+#: editor pings every 10 s while it is open, input or not, and releases its editing session
+#: when the page is left or closed. (Typing in the editor is activity: the client reports it.)
+BUILT_IN_PASSIVE_URL_NAMES = frozenset(
+    {"wagtailadmin_editing_sessions:ping", "wagtailadmin_editing_sessions:release"}
+)
+
 
 def passive(view: ViewT) -> ViewT:
     """Mark a view whose requests (polling, heartbeats) must not keep a session alive.
@@ -30,7 +37,7 @@ def is_passive(request: HttpRequest, view: Callable[..., object]) -> bool:
     match = request.resolver_match
     if match is None:
         return False
-    if match.view_name in conf.PASSIVE_URL_NAMES:
+    if match.view_name in conf.PASSIVE_URL_NAMES or match.view_name in BUILT_IN_PASSIVE_URL_NAMES:
         return True
     if not match.url_name or match.url_name not in conf.PASSIVE_URL_NAMES:
         return False

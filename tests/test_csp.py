@@ -171,6 +171,18 @@ def test_without_our_tag_nothing_reads_the_nonce(
     assert "script-src 'strict-dynamic'" in response.headers["Content-Security-Policy"]
 
 
+@pytest.mark.parametrize("path", ["/other/page/", "/admin/auth/user/"])
+def test_the_client_put_into_a_page_carries_the_header_nonce(
+    csp: Setup, staff: Callable[..., Client], timeouts: Callable[..., None], path: str
+) -> None:
+    # A third-party page (INJECT_CLIENT) and an admin page (ADMIN_CLIENT, the default).
+    timeouts(INJECT_CLIENT=True)
+    response = staff("boss", is_superuser=True).get(path)
+    assert response.status_code == 200
+    nonce = header_nonce(response)
+    assert our_tags(response) == {"sessions_live.css": nonce, "sessions_live.js": nonce}
+
+
 def test_the_signed_out_message_carries_the_header_nonce(csp: Setup, db: None) -> None:
     response = Client().get("/login/?signed_out=idle")
     assert "sessions-live-signed-out" in response.content.decode()

@@ -6,6 +6,8 @@ from django.urls import include, path
 
 from sessions_live.passive import passive
 
+from . import third_party
+
 
 @login_required
 def page(request: HttpRequest) -> HttpResponse:
@@ -38,6 +40,14 @@ urlpatterns = [
     path("ns/", include((named, "monitor"))),
     path("login/", auth_views.LoginView.as_view(template_name="tests/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Sign-in pages of other kinds: showing neither messages nor the tag, or both.
+    *(
+        path(
+            f"login-{name}/", auth_views.LoginView.as_view(template_name=f"tests/login_{name}.html")
+        )
+        for name in ("plain", "both", "tag_first")
+    ),
     path("sessions/", include("sessions_live.urls")),
     path("admin/", admin.site.urls),
+    path("other/", include((third_party.urlpatterns, "other"))),
 ]

@@ -137,11 +137,15 @@ def _lists(conf: SessionsLiveSettings) -> list[CheckMessage]:
     return errors
 
 
+#: The settings that are True or False.
+FLAGS = ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN", "ADMIN_CLIENT", "INJECT_CLIENT")
+
+
 def _flags(conf: SessionsLiveSettings) -> list[CheckMessage]:
     """The booleans, the login URL and the base template: each of its own type (E007)."""
     errors = [
         _wrong_type(key, "True or False", getattr(conf, key))
-        for key in ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN")
+        for key in FLAGS
         if not isinstance(getattr(conf, key), bool)
     ]
     if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):

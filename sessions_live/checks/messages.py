@@ -139,6 +139,21 @@ W006_HINT = (
 )
 
 
+GZIP_MIDDLEWARE_PATH = "django.middleware.gzip.GZipMiddleware"
+
+
+W007_MSG = (
+    f"'{GZIP_MIDDLEWARE_PATH}' comes after '{MIDDLEWARE_PATH}' in MIDDLEWARE: pages are "
+    "compressed before the client can be put into them (ADMIN_CLIENT, INJECT_CLIENT)."
+)
+
+
+W007_HINT = (
+    "Move GZipMiddleware above SessionsLiveMiddleware (near the top of MIDDLEWARE), so that "
+    "it compresses the page once the client is in it."
+)
+
+
 E009_MSG = "SESSIONS_LIVE['TRUSTED_PROXIES'] has entries that are not addresses: {entries}."
 
 

@@ -40,6 +40,17 @@ def check_middleware(app_configs: Sequence[Any] | None = None, **kwargs: Any) ->
         messages.AUTH_MIDDLEWARE_PATH
     ) > middleware.index(messages.MIDDLEWARE_PATH):
         return [Error(messages.E005_MSG, hint=messages.E005_HINT, id="sessions_live.E005")]
+    return _gzip_order(middleware)
+
+
+def _gzip_order(middleware: list[str]) -> list[CheckMessage]:
+    """GZipMiddleware must compress after the client is put in: above ours (W007)."""
+    conf = get_settings()
+    if not (conf.ADMIN_CLIENT or conf.INJECT_CLIENT):
+        return []
+    gzip = messages.GZIP_MIDDLEWARE_PATH
+    if gzip in middleware and middleware.index(gzip) > middleware.index(messages.MIDDLEWARE_PATH):
+        return [Warning(messages.W007_MSG, hint=messages.W007_HINT, id="sessions_live.W007")]
     return []
 
 

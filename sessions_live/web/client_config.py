@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 
 from sessions_live.conf import get_settings
 from sessions_live.core.protocol import TAB_SOCKET_PATH
 from sessions_live.core.vocabulary import EndReason
+from sessions_live.web import login_pages
 
 #: Seconds before the deadline at which the countdown is announced to screen readers.
 ANNOUNCE_AT = (300, 120, 60, 30, 10)
@@ -61,12 +63,14 @@ def signed_out_message(reason: str, limit: float | None = None) -> str:
     return messages.get(reason, "")
 
 
-def client_config() -> dict[str, Any]:
+def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
+    """The page's configuration; ``request``: the page's, which decides its login page
+    (:mod:`sessions_live.web.login_pages`)."""
     conf = get_settings()
     window = float(conf.EXPIRE_AFTER) - float(conf.WARN_AFTER)
     return {
         "url": "/" + TAB_SOCKET_PATH,
-        "loginUrl": conf.login_url,
+        "loginUrl": login_pages.login_url(request),
         "activityInterval": float(conf.ACTIVITY_INTERVAL),
         "strings": {
             "countdown": gettext("You will be signed out in %(time)s."),

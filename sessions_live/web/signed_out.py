@@ -67,9 +67,10 @@ def limit_of(params: Mapping[str, str], reason: str) -> float | None:
     return limit if is_seconds(limit) else None
 
 
-def url(reason: str, live: LiveSession | None = None) -> str:
-    """Where a signed-out tab goes: the login page, told why, and the limit of ``live``'s own
-    that ended it, if it had one (the sign-in page adds ``next`` itself)."""
-    login_url = get_settings().login_url
+def url(reason: str, live: LiveSession | None = None, login_url: str | None = None) -> str:
+    """Where a signed-out tab goes: the login page (``login_url``, else the settings'), told
+    why, and the limit of ``live``'s own that ended it, if it had one (the sign-in page adds
+    ``next`` itself)."""
+    login_url = login_url or get_settings().login_url
     separator = "&" if "?" in login_url else "?"
     return f"{login_url}{separator}{urlencode(query(reason, live))}"

@@ -29,6 +29,19 @@ export function withNext(url, here, base) {
 }
 
 /**
+ * Where a tab goes at `expired`: the server's `redirect` (the site's login page, told why),
+ * moved onto this page's own login page `login` when that is another one (a page of the Django
+ * admin or of Wagtail's goes to that admin's login), keeping the server's query.
+ */
+export function onLoginPage(redirect, login, base) {
+  let from, to;
+  try { from = new URL(String(redirect), base); to = new URL(String(login), base); } catch { return redirect; }
+  if (from.origin === to.origin && from.pathname === to.pathname) return redirect;
+  from.searchParams.forEach((value, name) => to.searchParams.set(name, value));
+  return to.href;
+}
+
+/**
  * The client of one tab. `env` holds what it runs on, so it can be replaced: `WebSocket`,
  * `setTimeout`, `clearTimeout`, `setInterval`, `now()` (ms, monotonic), `wallNow()` (ms, epoch)
  * and `random()`; by default the window's own.
@@ -123,7 +136,8 @@ export function start(config, doc = document, env = {}) {
       leaveEnded();
       dialog.show(frame.reason === "absolute" ? "absolute" : "warning");
     } else if (frame.type === "expired") {
-      go(typeof frame.redirect === "string" && frame.redirect ? frame.redirect : loginUrl, true);
+      const redirect = typeof frame.redirect === "string" && frame.redirect ? frame.redirect : loginUrl;
+      go(onLoginPage(redirect, loginUrl, win.location.href), true);
     }
   }
 
