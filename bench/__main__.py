@@ -28,6 +28,7 @@ BENCHMARKS = {
     "capacity": "capacity",
     "storm": "storm",
     "dashboard": "dashboard_load",
+    "injection": "injection",
 }
 
 

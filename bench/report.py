@@ -13,7 +13,7 @@ from typing import Any
 
 from tests.servers import ROOT
 
-from . import dashboard_report, harness, storm_report
+from . import dashboard_report, harness, injection, storm_report
 from .report_sections import (
     capacity_section,
     floor_section,
@@ -47,6 +47,7 @@ SECTIONS: dict[str, Callable[..., list[str]]] = {
     "capacity": capacity_section,
     "storm": storm_report.section,
     "dashboard": dashboard_report.section,
+    "injection": injection.section,
     "floor": floor_section,
 }
 

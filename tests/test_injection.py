@@ -146,3 +146,20 @@ def test_gzip_above_the_middleware_compresses_the_page_with_its_client(
     response = signed_in().get("/other/page/", headers={"Accept-Encoding": "gzip"})
     assert response["Content-Encoding"] == "gzip"
     assert CONFIG in gzip.decompress(response.content).decode()
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"<body>x</body>", 7),
+        (b"<body>x</BoDy >", -1),  # not a </body> tag as written: left alone
+        (b"</body>" + b"x" * 70_000, 0),  # before the searched tail: found in the whole
+        (b"</body>" + b"x" * 70_000 + b"</BODY>", 70_007),  # the last one, in the tail
+        (b"no end", -1),
+        (b"x" * 70_000, -1),
+    ],
+)
+def test_the_last_body_end_is_found_in_any_case_anywhere(content: bytes, expected: int) -> None:
+    from sessions_live.web.injection import body_end
+
+    assert body_end(content) == expected

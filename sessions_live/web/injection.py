@@ -24,6 +24,18 @@ ViewT = TypeVar("ViewT", bound=Callable[..., object])
 OPT_OUT_ATTRIBUTE = "sessions_live_without_client"
 BODY_END = b"</body>"
 CONFIG_MARK = f'id="{page_client.CONFIG_ID}"'.encode()
+#: Bytes at the end of a page searched first: ``</body>`` is nearly always there, and a page
+#: of a megabyte is then not lower-cased whole (docs/benchmarks.md, benchmark 8).
+TAIL = 64 * 1024
+
+
+def body_end(content: bytes) -> int:
+    """Where the last ``</body>`` (in any case) starts in ``content``; -1 if it has none."""
+    start = max(0, len(content) - TAIL)
+    at = content[start:].lower().rfind(BODY_END)
+    if at >= 0 or start == 0:
+        return at if at < 0 else start + at
+    return content.lower().rfind(BODY_END)
 
 
 def without_client(view: ViewT) -> ViewT:
@@ -64,7 +76,7 @@ def inject(request: HttpRequest, response: HttpResponseBase) -> None:
         return
     assert isinstance(response, HttpResponse)
     content = response.content
-    at = content.lower().rfind(BODY_END)
+    at = body_end(content)
     if at < 0 or CONFIG_MARK in content:
         return
     markup = page_client.render(request).encode(response.charset)
