@@ -42,6 +42,7 @@ MATRIX = ROOT / ".venvs"
 #: The extras the suite needs: it serves the demo under daphne and uvicorn, on channels-redis.
 TEST_EXTRAS = "daphne,uvicorn,redis,postgres,metrics"
 DEMO_EXTRAS = "daphne,redis"
+DASHBOARD_PATH = "/admin/sessions_live/livesession/"
 #: The in-process tests, run on every other pair: no real servers, browsers or benchmarks.
 IN_PROCESS = ("-m", "not slow")
 
@@ -102,7 +103,9 @@ def demo() -> None:
     run(python_bin, "manage.py", "demo_user")
     host, port = "127.0.0.1", os.environ.get("PORT", "8000")
     layer = "Redis at " + os.environ["REDIS_URL"] if os.environ.get("REDIS_URL") else "in-memory"
-    print(f"Serving the demo on http://{host}:{port}/ (channel layer: {layer}); Ctrl-C stops.")
+    site = f"http://{host}:{port}"
+    print(f"Serving the demo on {site}/ (channel layer: {layer}); Ctrl-C stops.")
+    print(f"The demo user is a superuser: the live-sessions dashboard is at {site}{DASHBOARD_PATH}")
     os.chdir(ROOT)
     daphne = bin_dir(VENV) / "daphne"
     os.execv(daphne, [str(daphne), "-b", host, "-p", port, "project.asgi:application"])

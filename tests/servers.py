@@ -7,6 +7,7 @@ a ``server`` name, daphne unless told otherwise.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -188,9 +189,10 @@ def demo_env(var_dir: Path, **overrides: str) -> dict[str, str]:
     return env
 
 
-def manage(env: dict[str, str], *args: str) -> str:
+def manage(env: dict[str, str], *args: str, python: Path | None = None) -> str:
+    """``manage.py args`` with this Python, or another environment's ``python``."""
     done = subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [str(python or sys.executable), "manage.py", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -229,11 +231,15 @@ class DemoProcess:
         options: tuple[str, ...] = (),
         application: str = "project.asgi:application",
         server: str = "daphne",
+        python: Path | None = None,
     ) -> None:
         self.env, self.host, self.port, self.log = env, host, port, log
         self.options = options  # more flags of that server, e.g. those of the compose file
         self.application = application
         self.server = SERVERS[server]
+        if python is not None:  # the server of another environment, beside its Python
+            executable = python.parent / self.server.executable.name
+            self.server = dataclasses.replace(self.server, executable=executable)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -329,17 +335,20 @@ def serve_project(
     superuser: bool = False,
     username: str | None = None,
     server: str = "daphne",
+    python: Path | None = None,
     **env: str,
 ) -> Iterator[Demo]:
     """A test project of its own (``settings``, ``application``: its ASGI app) on SQLite in
     ``var_dir``: migrate, create a user (``username``) with a random password (a superuser,
-    for an admin), and serve it under one process of ``server`` (daphne or uvicorn)."""
+    for an admin), and serve it under one process of ``server`` (daphne or uvicorn), from
+    this environment or the one of ``python``."""
     var_dir.mkdir(parents=True, exist_ok=True)
     environ = demo_env(var_dir, DJANGO_SETTINGS_MODULE=settings, **env)
-    manage(environ, "migrate", "--no-input", "-v", "0")
+    manage(environ, "migrate", "--no-input", "-v", "0", python=python)
     host, port = "127.0.0.1", free_port()
+    log = var_dir / f"{server}.log"
     process = DemoProcess(
-        environ, host, port, var_dir / f"{server}.log", application=application, server=server
+        environ, host, port, log, application=application, server=server, python=python
     )
     project = Demo(
         url=f"http://{host}:{port}",
@@ -359,6 +368,7 @@ def serve_project(
             project.username,
             "--email",
             f"{project.username}@example.com",
+            python=python,
         )
     else:
         project.create_user(project.username, project.password)

@@ -105,3 +105,25 @@ def test_the_coverage_floor_is_at_least_90_percent_of_branches() -> None:
     assert len(measured) == 1
     assert config["report"]["fail_under"] >= 90
     assert dev.ROOT / config["run"]["data_file"] == dev.COVERAGE / "data"
+
+
+def test_the_demo_says_where_the_dashboard_is_and_that_its_user_is_a_superuser(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.urls import reverse
+
+    ran: list[tuple[str, ...]] = []
+    monkeypatch.setattr(dev, "main_env", lambda *args: dev.VENV)
+    monkeypatch.setattr(dev, "run", lambda *command, env=None: ran.append(tuple(map(str, command))))
+    monkeypatch.setattr(dev.os, "execv", lambda *args: None)
+    monkeypatch.setattr(dev.os, "chdir", lambda path: None)
+    monkeypatch.delenv("PORT", raising=False)
+    dev.demo()
+    printed = capsys.readouterr().out
+    assert [command[-1] for command in ran] == ["--no-input", "demo_user"]
+    assert (
+        "The demo user is a superuser: the live-sessions dashboard is at "
+        "http://127.0.0.1:8000/admin/sessions_live/livesession/\n"
+    ) in printed
+    # The demo's URLconf mounts the admin where the tests' does.
+    assert reverse("admin:sessions_live_livesession_changelist") == dev.DASHBOARD_PATH

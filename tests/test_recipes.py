@@ -21,11 +21,7 @@ RECIPES = ROOT / "docs" / "recipes.md"
 SNIPPETS = {
     "allauth-settings": ("tests/with_allauth/settings.py", "region"),
     "allauth-urls": ("tests/with_allauth/urls.py", "line"),
-    "allauth-login": ("tests/with_allauth/templates/account/login.html", "file"),
-    "allauth-layout": ("tests/with_allauth/templates/allauth/layouts/base.html", "file"),
     "wagtail-settings": ("tests/with_wagtail/settings.py", "region"),
-    "wagtail-admin-base": ("tests/with_wagtail/templates/wagtailadmin/admin_base.html", "file"),
-    "wagtail-login": ("tests/with_wagtail/templates/wagtailadmin/login.html", "file"),
 }
 
 BLOCK = re.compile(

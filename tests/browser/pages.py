@@ -34,14 +34,22 @@ def dialog(page: Page) -> Locator:
     return page.locator("dialog.sessions-live-dialog")
 
 
-def sign_in(page: Page, demo: Demo, path: str = "/", login_path: str = "/login") -> None:
-    """Open ``path``, be sent to the sign-in page at ``login_path``, and sign in there."""
+def sign_in(
+    page: Page, demo: Demo, path: str = "/", login_path: str = "/login", button: str = "Sign in"
+) -> None:
+    """Open ``path``, be sent to the sign-in page at ``login_path``, and sign in there (with
+    the button named ``button``: the admin's says "Log in")."""
     page.goto(demo.url + path)
     expect(page).to_have_url(re.compile(re.escape(login_path) + r"\?next="))
     page.get_by_label("Username").fill(demo.username)
     page.get_by_label("Password").fill(demo.password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name=button).click()
     expect(page).to_have_url(demo.url + path)
+
+
+def told(page: Page, reason: str) -> None:
+    """The page says ``reason`` once: through the tag, or in the page's own messages."""
+    expect(page.get_by_text(reason, exact=True)).to_have_count(1)
 
 
 def events(page: Page, kind: str | None = None) -> list[dict[str, Any]]:
@@ -90,10 +98,14 @@ def wait_for_client(page: Page) -> None:
 
 
 def signed_in_page(
-    browser: Browser, demo: Demo, path: str = "/", login_path: str = "/login"
+    browser: Browser,
+    demo: Demo,
+    path: str = "/",
+    login_path: str = "/login",
+    button: str = "Sign in",
 ) -> Page:
     """A new browser context (its own cookies), signed in, on ``path``, its client running."""
     page = prepare(browser.new_context()).new_page()
-    sign_in(page, demo, path, login_path)
+    sign_in(page, demo, path, login_path, button)
     wait_for_client(page)
     return page

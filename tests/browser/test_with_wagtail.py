@@ -1,8 +1,10 @@
 """The Wagtail recipe in Chromium (docs/recipes.md): tests/with_wagtail/ under daphne, its
-admin warning after 2 s and signing out after 5 s to Wagtail's own sign-in page.
+admin warning after 2 s and signing out after 5 s to Wagtail's own sign-in page, with no
+template or setting of sessions-live's (its hook, sessions_live/wagtail_hooks.py).
 
-One module, one server: the project runs all of Wagtail's migrations first (the recipe's
-INSTALLED_APPS are those of `wagtail start`), which takes tens of seconds here.
+Under the newest Wagtail (this environment's) and its previous feature release (an
+environment of its own: tests/with_wagtail/previous.py). One server each: the project runs all
+of Wagtail's migrations first, which takes tens of seconds here.
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ import pytest
 from playwright.sync_api import Browser, expect
 
 from ..servers import Demo, manage
+from ..with_wagtail.previous import WAGTAIL, previous_wagtail_python, versions
 from ..with_wagtail.server import serve_wagtail
-from .pages import dialog, events, prepare, sign_in, signed_in_page, wait_for_client
+from .pages import dialog, events, prepare, sign_in, signed_in_page, told, wait_for_client
 
 pytestmark = pytest.mark.slow
 
@@ -25,11 +28,15 @@ EDIT = "/admin/pages/2/edit/"
 PING = "/admin/editing-sessions/ping/"
 
 
-@pytest.fixture(scope="module")
-def wagtail_site(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+@pytest.fixture(scope="module", params=["newest", "previous"])
+def wagtail_site(
+    request: pytest.FixtureRequest, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Demo]:
+    python = previous_wagtail_python() if request.param == "previous" else None
     with serve_wagtail(
         tmp_path_factory.mktemp("wagtail"),
         redis_url,
+        python,
         RECIPE_WARN_AFTER="2",
         RECIPE_EXPIRE_AFTER="5",
     ) as server:
@@ -37,7 +44,9 @@ def wagtail_site(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> It
         # id. (Without one, Wagtail 8.0.1 posts an empty form, which daphne's HTTP parser
         # refuses with 400 before Django sees it: see docs/recipes.md.)
         code = "from wagtail.models import Page; Page.objects.get(id=2).save_revision()"
-        manage(server.process.env, "shell", "-c", code)
+        manage(server.process.env, "shell", "-c", code, python=python)
+        if python is not None:  # the release it was made for, not one uv fell back to
+            assert versions(python).startswith(f"Wagtail {WAGTAIL}.")
         yield server
 
 
@@ -57,15 +66,21 @@ def test_the_admin_warns_keeps_the_editor_then_signs_out_to_wagtails_login(
         re.compile(re.escape(LOGIN) + r"\?signed_out=idle&next=%2Fadmin%2F"), timeout=10000
     )
     expect(page.get_by_role("heading", name="Sign in to Wagtail")).to_be_visible()
-    expect(page.locator(".sessions-live-signed-out")).to_have_text(
-        "You were signed out after 5 seconds of inactivity."
-    )
+    # In Wagtail's own messages, on its own sign-in template.
+    told(page, "You were signed out after 5 seconds of inactivity.")
+    expect(page.locator(".messages .sessions-live-signed-out")).to_have_count(1)
     expect(dialog(page)).to_have_count(0)  # no client for a signed-out visitor
     # Wagtail's login view honours the `next` the tab carried.
     page.get_by_label("Username").fill(wagtail_site.username)
     page.get_by_label("Password").fill(wagtail_site.password)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(wagtail_site.url + "/admin/")
+    expect(page.get_by_text("You were signed out", exact=False)).to_have_count(0)  # told once
+    # Every admin page carries the client through the hook: snippets, images too.
+    for path in ("/admin/snippets/", "/admin/images/", EDIT):
+        page.goto(wagtail_site.url + path)
+        wait_for_client(page)
+        expect(page.locator("#sessions-live-config")).to_have_count(1)
     page.context.close()
 
 
@@ -80,11 +95,12 @@ def test_the_editors_ping_does_not_keep_an_idle_editor_signed_in(
         "Welcome to your new Wagtail site!"
     )
     # The editor pings every second (WAGTAIL_EDITING_SESSION_PING_INTERVAL here), each ping
-    # answered by Wagtail, and there is no input: the warning comes all the same
-    # (PASSIVE_URL_NAMES), with no `active` push from the server in between.
+    # answered by Wagtail, and there is no input: the warning comes all the same (the pings
+    # are never activity: sessions_live.passive), with no `active` push in between.
     expect(dialog(page)).to_be_visible(timeout=8000)
     assert events(page, "active") == []
     expect(page).to_have_url(re.compile(re.escape(LOGIN) + r"\?signed_out=idle"), timeout=10000)
+    told(page, "You were signed out after 5 seconds of inactivity.")
     # Answered while the session ran out (once it had ended, a last one may get 401).
     assert pings.count(200) >= 2
     page.context.close()
@@ -104,6 +120,6 @@ def test_signing_out_through_wagtails_menu_sends_the_other_tab_to_the_login_page
         re.compile(re.escape(LOGIN) + r"\?signed_out=logout&next=%2Fadmin%2Fpages%2F"),
         timeout=5000,
     )
-    expect(other.locator(".sessions-live-signed-out")).to_have_text("You signed out.")
+    told(other, "You signed out.")
     expect(first).to_have_url(re.compile(re.escape(LOGIN)))
     first.context.close()

@@ -1,4 +1,5 @@
-"""The allauth site under daphne, with one member who signs in by username."""
+"""The allauth site under daphne, with one superuser who signs in by username (through
+allauth, or the admin's own login)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def serve_allauth(var_dir: Path, redis_url: str, **env: str) -> Iterator[Demo]:
         var_dir,
         "tests.with_allauth.settings",
         "tests.with_allauth.asgi:application",
+        superuser=True,
         REDIS_URL=redis_url,
         **env,
     ) as server:

@@ -24,6 +24,7 @@ ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 # recipe: allauth settings
 INSTALLED_APPS = [
     "daphne",  # first: its runserver serves WebSockets too
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -55,9 +56,7 @@ AUTHENTICATION_BACKENDS = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # Before the apps' templates: account/login.html and allauth/layouts/base.html here
-        # extend allauth's own.
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates"],  # the site's own templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -76,6 +75,8 @@ LOGIN_REDIRECT_URL = "/"
 SESSIONS_LIVE = {
     "WARN_AFTER": 540,  # seconds idle before every tab shows the warning
     "EXPIRE_AFTER": 600,  # seconds idle before the session ends
+    # allauth's pages (email, password, sign-out) carry the client, with no template edits.
+    "INJECT_CLIENT": True,
     # A third sign-in of one account ends its oldest session (reason "replaced").
     "MAX_SESSIONS_PER_USER": 2,
 }
@@ -111,6 +112,29 @@ CHANNEL_LAYERS = {
         },
     }
 }
+
+# A nonce-only Content-Security-Policy, as a strict site has: no script or style of
+# sessions-live's may run without the request's nonce (Django's own CSP from 6.0, django-csp
+# before). allauth's own inline scripts (on its email page) are blocked by it, and no test
+# relies on them.
+if django.VERSION >= (6, 0):
+    from django.utils.csp import CSP
+
+    MIDDLEWARE.insert(1, "django.middleware.csp.ContentSecurityPolicyMiddleware")
+    SECURE_CSP = {
+        "default-src": [CSP.SELF],
+        "script-src": [CSP.NONCE, CSP.STRICT_DYNAMIC],
+        "style-src": [CSP.SELF, CSP.NONCE],
+    }
+else:
+    MIDDLEWARE.insert(1, "csp.middleware.CSPMiddleware")
+    CONTENT_SECURITY_POLICY = {
+        "DIRECTIVES": {
+            "default-src": ["'self'"],
+            "script-src": ["'nonce'", "'strict-dynamic'"],
+            "style-src": ["'self'", "'nonce'"],
+        }
+    }
 
 # Short timeouts for the test.
 SESSIONS_LIVE["WARN_AFTER"] = float(os.environ.get("RECIPE_WARN_AFTER", "540"))

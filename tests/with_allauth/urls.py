@@ -1,7 +1,8 @@
-"""A protected page of the site's own, and allauth's views under accounts/."""
+"""A protected page of the site's own, allauth's views under accounts/, and the admin."""
 
 from __future__ import annotations
 
+from django.contrib import admin
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -16,4 +17,5 @@ def home(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("", home, name="home"),
     path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,5 @@
-"""A Wagtail site whose admin warns and signs out idle editors (docs/recipes.md, "Wagtail").
+"""A Wagtail site whose admin warns and signs out idle editors (docs/recipes.md, "Wagtail"),
+with nothing of sessions-live's but the install steps: no template, no Wagtail setting.
 
 Between the "recipe" markers: the recipe, exactly as docs/recipes.md shows it
 (tests/test_recipes.py compares them). The rest is an ordinary Wagtail project's settings and
@@ -58,13 +59,11 @@ MIDDLEWARE = [
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        # Before the apps' templates: wagtailadmin/admin_base.html and wagtailadmin/login.html
-        # here extend Wagtail's own.
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
-                "django.template.context_processors.request",  # {% sessions_live_script %}
+                "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -75,10 +74,6 @@ TEMPLATES = [
 SESSIONS_LIVE = {
     "WARN_AFTER": 540,  # seconds idle before every tab shows the warning
     "EXPIRE_AFTER": 600,  # seconds idle before the session ends
-    # Signed-out tabs and refused admin pages go to Wagtail's sign-in page, told why.
-    "LOGIN_URL": "wagtailadmin_login",
-    # The page editor pings every 10 s while it is open, input or not: not activity.
-    "PASSIVE_URL_NAMES": ["wagtailadmin_editing_sessions:ping"],
 }
 # end of recipe
 
