@@ -123,3 +123,21 @@ def test_no_script_is_over_350_lines_and_no_benchmark_module_over_300() -> None:
         if len(path.read_text().splitlines()) > MODULE_LINES
     ]
     assert too_long == []
+
+
+def test_only_wagtails_hook_module_imports_wagtail_and_nothing_imports_allauth() -> None:
+    """Wagtail and django-allauth are test dependencies: the app runs without them."""
+    third_party = {
+        str(path.relative_to(PACKAGE)): name
+        for path in code_modules()
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in (
+            [node.module or ""]
+            if isinstance(node, ast.ImportFrom)
+            else [a.name for a in node.names]
+            if isinstance(node, ast.Import)
+            else []
+        )
+        if name.split(".")[0] in ("wagtail", "allauth")
+    }
+    assert third_party == {"wagtail_hooks.py": "wagtail"}

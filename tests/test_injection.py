@@ -84,11 +84,62 @@ def test_a_page_holding_the_client_already_is_left_as_it_is(signed_in: SignIn) -
 
 
 @pytest.mark.usefixtures("inject")
-def test_the_page_charset_is_kept(signed_in: SignIn) -> None:
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_page_charset_is_kept(signed_in: SignIn, settings: Any, language: str) -> None:
+    # French has characters latin-1 lacks (quotes, ellipses): character references then.
+    settings.LANGUAGE_CODE = language
     response = signed_in().get("/other/latin1/")
     html = response.content.decode("latin-1")
     assert "Café" in html
     assert CONFIG in html
+    if language == "fr":
+        assert "&#8217;" in html or "&#8230;" in html
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("inject")
+async def test_under_asgi_a_project_context_processor_that_queries_is_not_run_in_the_loop(
+    asigned_in: Callable[..., Any], settings: Any
+) -> None:
+    from django.test import AsyncClient
+
+    backend = settings.TEMPLATES[0]
+    processors = backend["OPTIONS"].get("context_processors", [])
+    settings.TEMPLATES = [
+        {
+            **backend,
+            "OPTIONS": {
+                **backend["OPTIONS"],
+                "context_processors": [*processors, "tests.context_processors.user_count"],
+            },
+        }
+    ]
+    client = await asigned_in()
+    async_client = AsyncClient()
+    async_client.cookies = client.cookies
+    response = await async_client.get("/other/page/")
+    assert response.status_code == 200
+    assert response.content.decode().count(CONFIG) == 1
+
+
+@pytest.mark.parametrize("path", ["/other/answering/", "/other/answering-async/"])
+def test_the_middleware_tells_whom_it_is_answering_while_the_view_runs(
+    signed_in: SignIn, path: str
+) -> None:
+    from sessions_live.web import current_request
+
+    assert signed_in().get(path).content == b"True"
+    assert current_request.get() is None  # and no longer after
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/other/answering/", "/other/answering-async/"])
+async def test_under_asgi_too(asigned_in: Callable[..., Any], path: str) -> None:
+    from django.test import AsyncClient
+
+    client = AsyncClient()
+    client.cookies = (await asigned_in()).cookies
+    assert (await client.get(path)).content == b"True"
 
 
 @pytest.mark.usefixtures("inject")

@@ -29,7 +29,7 @@ def test_an_expired_admin_page_goes_to_the_admins_login_with_next_and_the_reason
     page = client.get(response["Location"]).content.decode()
     assert page.count(IDLE) == 1
     assert '<li class="sessions-live-signed-out warning">' in page  # the admin's messagelist
-    # Signed in again through the admin's login, the next page does not repeat it.
+    # The next page does not repeat it.
     assert IDLE not in client.get("/admin/login/").content.decode()
 
 
@@ -58,21 +58,50 @@ def test_our_login_page_shows_it_through_the_tag_once(client: Client) -> None:
 
 
 @pytest.mark.parametrize("template", ["both", "tag_first"])
-def test_a_page_with_the_tag_and_messages_shows_it_once(client: Client, template: str) -> None:
+def test_a_page_with_the_tag_and_messages_shows_it_once(
+    client: Client, timeouts: Callable[..., None], template: str
+) -> None:
+    timeouts(LOGIN_URL=f"/login-{template}/")
     page = client.get(f"/login-{template}/?signed_out=idle").content.decode()
     assert page.count(IDLE) == 1, page
+    assert "sessions-live-signed-out" in page
 
 
-def test_a_page_that_shows_no_messages_leaves_none_for_the_next_page(client: Client) -> None:
+def test_a_page_that_shows_no_messages_leaves_none_for_the_next_page(
+    client: Client, timeouts: Callable[..., None]
+) -> None:
+    timeouts(LOGIN_URL="/login-plain/")
     page = client.get("/login-plain/?signed_out=terminated").content.decode()
     assert "ended" not in page
     after = client.get("/login-both/").content.decode()
     assert "messagelist" not in after
 
 
+def test_only_the_login_page_gets_the_message(client: Client) -> None:
+    # Another page's link cannot make its messages say a session was ended (its own tag
+    # still says what the tag says on any page it is put on).
+    page = client.get("/login-both/?signed_out=terminated").content.decode()
+    assert "messagelist" not in page
+    assert page.count("Your session was ended") == 1
+
+
 def test_the_logout_notice_is_information_and_others_messages_are_kept(client: Client) -> None:
+    client.get("/other/note/")
     page = client.get("/admin/login/?signed_out=logout").content.decode()
     assert '<li class="sessions-live-signed-out info">You signed out.</li>' in page
+    assert '<li class="warning">A note of another app&#x27;s.</li>' in page
+
+
+def test_a_notice_under_message_level_is_dropped_and_nothing_else(
+    client: Client, settings: Any, timeouts: Callable[..., None]
+) -> None:
+    settings.MESSAGE_LEVEL = messages.WARNING  # the logout notice is INFO: not kept
+    timeouts(LOGIN_URL="/login-plain/")
+    client.get("/other/note/")
+    page = client.get("/login-plain/?signed_out=logout")
+    assert page.status_code == 200
+    # The other app's note was not taken for ours: it waits for a page that shows messages.
+    assert "A note of another app" in client.get("/login-both/").content.decode()
 
 
 @pytest.mark.parametrize("query", ["", "?signed_out=nonsense", "?next=/admin/"])

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gzip
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import path
 
 from sessions_live.decorators import without_client
+from sessions_live.web import current_request
 
 PAGE = "<!doctype html><html><head><title>Other app</title></head><body><h1>{}</h1></BODY></html>"
 
@@ -72,7 +74,25 @@ def latin1(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type="text/html; charset=latin-1")
 
 
+def note(request: HttpRequest) -> HttpResponse:
+    """Queue a message of another app's and show nothing: it waits for the next page."""
+    messages.warning(request, "A note of another app's.")
+    return HttpResponse("noted", content_type="text/plain")
+
+
+def answering(request: HttpRequest) -> HttpResponse:
+    """Whether the request the middleware is answering is this one (Wagtail's hook asks)."""
+    return HttpResponse(str(current_request.get() is request), content_type="text/plain")
+
+
+async def answering_async(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(str(current_request.get() is request), content_type="text/plain")
+
+
 urlpatterns = [
+    path("note/", note),
+    path("answering/", answering),
+    path("answering-async/", answering_async),
     path("page/", page, name="page"),
     path("two-bodies/", two_bodies),
     path("streaming/", streaming),

@@ -79,7 +79,9 @@ def inject(request: HttpRequest, response: HttpResponseBase) -> None:
     at = body_end(content)
     if at < 0 or CONFIG_MARK in content:
         return
-    markup = page_client.render(request).encode(response.charset)
+    # A page in a legacy charset gets the characters it lacks (a translation's quotes or
+    # ellipses) as character references, which HTML reads the same.
+    markup = page_client.render(request).encode(response.charset, "xmlcharrefreplace")
     response.content = b"".join((content[:at], markup, content[at:]))
     if "Content-Length" in response:
         response["Content-Length"] = str(len(response.content))

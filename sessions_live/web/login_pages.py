@@ -10,17 +10,21 @@ set: then every page goes there. Every other page goes to the settings' login pa
 from __future__ import annotations
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest
+from django.shortcuts import resolve_url
 from django.urls import NoReverseMatch, Resolver404, ResolverMatch, resolve, reverse
 
 from sessions_live.conf import get_settings
 
 #: The application namespace of every Django admin site's URLs (``AdminSite.urls``).
 DJANGO_ADMIN_APP = "admin"
-#: Wagtail's admin, when installed: its home (whose path every admin page is under) and login.
+#: Wagtail's admin, when installed: its home (whose path every admin page is under) and login
+#: (``WAGTAILADMIN_LOGIN_URL`` where set, as Wagtail itself reads it).
 WAGTAIL_ADMIN_APP = "wagtail.admin"
 WAGTAIL_HOME = "wagtailadmin_home"
 WAGTAIL_LOGIN = "wagtailadmin_login"
+WAGTAIL_LOGIN_SETTING = "WAGTAILADMIN_LOGIN_URL"
 
 
 def _match(request: HttpRequest) -> ResolverMatch | None:
@@ -58,10 +62,12 @@ def _wagtail_admin_login(request: HttpRequest) -> str | None:
     urlconf = getattr(request, "urlconf", None)
     try:
         home = reverse(WAGTAIL_HOME, urlconf)
-        login = reverse(WAGTAIL_LOGIN, urlconf)
-    except NoReverseMatch:  # installed, but its admin is not routed
+        if not request.path.startswith(home):
+            return None
+        login = getattr(settings, WAGTAIL_LOGIN_SETTING, None)
+        return str(resolve_url(login)) if login else reverse(WAGTAIL_LOGIN, urlconf)
+    except NoReverseMatch:  # installed, but its admin (or the login named) is not routed
         return None
-    return login if request.path.startswith(home) else None
 
 
 def admin_login(request: HttpRequest) -> str | None:

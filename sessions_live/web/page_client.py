@@ -36,5 +36,11 @@ def render(
     if request is None or user is None or not user.is_authenticated or rendered(request):
         return SafeString("")
     setattr(request, RENDERED, True)
-    values = {"config": client_config(request), CONTEXT_KEY: csp_nonce(request, context)}
-    return SafeString(render_to_string(TEMPLATE, values, request=request))
+    values = {
+        "config": client_config(request),
+        CONTEXT_KEY: csp_nonce(request, context),
+        "request": request,
+    }
+    # Not a RequestContext: the project's context processors may query the database, and the
+    # middleware renders this in the event loop under ASGI. The template needs none of them.
+    return SafeString(render_to_string(TEMPLATE, values))

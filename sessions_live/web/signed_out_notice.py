@@ -2,9 +2,11 @@
 pages whose templates are someone else's (the admin's, allauth's, Wagtail's): they show
 messages already, and none of them has ``{% sessions_live_signed_out_message %}``.
 
-The message is added while a ``TemplateResponse`` is about to render (the sign-in views of
-Django, its admin, allauth and Wagtail all answer with one) to an anonymous visitor sent with
-``?signed_out=<reason>``. It is shown once, on that page, and never beside the tag:
+The message is added while the login page's ``TemplateResponse`` is about to render (the
+sign-in views of Django, its admin, allauth and Wagtail all answer with one) to an anonymous
+visitor sent with ``?signed_out=<reason>``; only there, the page a signed-out tab is sent to
+(:mod:`sessions_live.web.login_pages`), so that a link to another page cannot make it speak.
+It is shown once, on that page, and never beside the tag:
 - the tag renders it instead, and takes it out of the queue, if the page has not shown its
   messages yet; once they are shown, the tag renders nothing;
 - a page that did not show its messages (its template has no loop over them) leaves none for
@@ -21,7 +23,7 @@ from django.contrib.messages.storage.base import BaseStorage, Message
 from django.http import HttpRequest
 
 from sessions_live.core.vocabulary import EndReason
-from sessions_live.web import signed_out
+from sessions_live.web import login_pages, signed_out
 from sessions_live.web.client_config import signed_out_message
 
 #: The message's extra tags: a page's CSS or tests can find it (``.sessions-live-signed-out``).
@@ -51,8 +53,11 @@ def _drop(storage: BaseStorage, notice: Message) -> bool:
 
 
 def add(request: HttpRequest) -> None:
-    """Queue the notice for a signed-out visitor sent here with a reason (if messages are on)."""
+    """Queue the notice for a signed-out visitor sent to the login page with a reason (if
+    messages are on)."""
     if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
+        return
+    if signed_out.REASON not in request.GET or not login_pages.is_login_page(request):
         return
     storage = _storage(request)
     reason = request.GET.get(signed_out.REASON, "")
@@ -60,8 +65,10 @@ def add(request: HttpRequest) -> None:
     if storage is None or not text:
         return
     level = messages.INFO if reason == EndReason.LOGOUT else messages.WARNING
+    before = len(_queue(storage))
     messages.add_message(request, level, text, extra_tags=EXTRA_TAGS)
-    setattr(request, QUEUED, _queue(storage)[-1])
+    if len(_queue(storage)) > before:  # not dropped for being under MESSAGE_LEVEL
+        setattr(request, QUEUED, _queue(storage)[-1])
 
 
 def take(request: HttpRequest) -> bool:
