@@ -141,3 +141,12 @@ def test_only_wagtails_hook_module_imports_wagtail_and_nothing_imports_allauth()
         if name.split(".")[0] in ("wagtail", "allauth")
     }
     assert third_party == {"wagtail_hooks.py": "wagtail"}
+
+
+def test_every_browser_test_module_is_marked_slow() -> None:
+    """The other pairs run `-m "not slow"`: a browser test unmarked runs there, in parallel
+    with the full suite's own browser tests."""
+    modules = sorted((ROOT / "tests" / "browser").glob("test_*.py"))
+    assert modules
+    unmarked = [p.name for p in modules if "pytestmark = pytest.mark.slow" not in p.read_text()]
+    assert unmarked == []

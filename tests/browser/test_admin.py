@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Browser, Page, expect
 
 from ..servers import Demo, demo_fixture
 from .pages import dialog, signed_in_page, told, violations, wait_for_client
+
+pytestmark = pytest.mark.slow
 
 LOGIN = "/admin/login/"
 USERS = "/admin/auth/user/"
