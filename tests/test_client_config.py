@@ -60,8 +60,25 @@ def test_config_announces_only_within_the_warning_window(settings: Any) -> None:
     config = client_config()
     assert config["url"] == "/ws/sessions-live/"
     assert config["loginUrl"] == "/login/"
-    assert sorted(config["strings"]["announce"], key=int) == ["10", "30"]
-    assert config["strings"]["announce"]["30"] == "You will be signed out in 30 seconds."
+    assert sorted(config["strings"]["announce"], key=int) == ["20", "40"]
+    assert config["strings"]["announce"]["40"] == "You will be signed out in 40 seconds."
+
+
+@pytest.mark.parametrize(
+    ("window", "expected"),
+    [
+        (20, []),  # the opening announcement only
+        (30, [20]),
+        (60, [40, 20]),  # opening at 1:00, then every 20 s
+        (61, [60, 40, 20]),
+        (150, [120, 60, 40, 20]),
+        (600, [540, 480, 420, 360, 300, 240, 180, 120, 60, 40, 20]),  # each minute
+    ],
+)
+def test_announcements_follow_the_hmrc_cadence(window: float, expected: list[int]) -> None:
+    from sessions_live.web.client_config import announce_at
+
+    assert announce_at(window) == expected
 
 
 def render(template: Template, user: Any) -> str:

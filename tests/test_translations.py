@@ -247,19 +247,19 @@ def leaves(strings: dict[str, Any], prefix: str = "") -> dict[str, str]:
 SPOKEN = {
     "fr": (
         "Votre session se fermera dans %(time)s.",
-        "Votre session se fermera dans 30 secondes.",
+        "Votre session se fermera dans 40 secondes.",
         "Votre session se fermera dans 2 minutes.",
         ("0 seconde", "1 minute"),
     ),
     "de": (
         "Sie werden in %(time)s abgemeldet.",
-        "Sie werden in 30 Sekunden abgemeldet.",
+        "Sie werden in 40 Sekunden abgemeldet.",
         "Sie werden in 2 Minuten abgemeldet.",
         ("0 Sekunden", "1 Minute"),
     ),
     "es": (
         "Su sesión se cerrará en %(time)s.",
-        "Su sesión se cerrará en 30 segundos.",
+        "Su sesión se cerrará en 40 segundos.",
         "Su sesión se cerrará en 2 minutos.",
         ("0 segundos", "1 minuto"),
     ),
@@ -275,9 +275,9 @@ def test_client_strings_come_translated(language: str, settings: Any) -> None:
         translated = leaves(client_config()["strings"])
         zero, one = duration_text(0), duration_text(60)
     assert translated.keys() == english.keys()
-    countdown, thirty, two_minutes, plurals = SPOKEN[language]
+    countdown, forty, two_minutes, plurals = SPOKEN[language]
     assert translated["countdown"] == countdown
-    assert translated["announce.30"] == thirty
+    assert translated["announce.40"] == forty
     assert translated["announce.120"] == two_minutes
     assert (zero, one) == plurals
     for key, text in english.items():

@@ -15,8 +15,17 @@ from sessions_live.core.protocol import TAB_SOCKET_PATH
 from sessions_live.core.vocabulary import EndReason
 from sessions_live.web import login_pages
 
-#: Seconds before the deadline at which the countdown is announced to screen readers.
-ANNOUNCE_AT = (300, 120, 60, 30, 10)
+#: In the last minute the countdown is announced this many seconds before the deadline.
+LAST_MINUTE_AT = (40, 20)
+
+
+def announce_at(window: float) -> list[int]:
+    """Seconds before the deadline at which the countdown is announced to screen readers, in
+    a warning of ``window`` seconds: each whole minute, then every 20 s in the last minute,
+    the cadence of the HMRC timeout dialog (the most tested one in use). The dialog's own
+    announcement as it opens comes on top."""
+    minutes = [60 * count for count in range(int(window // 60), 0, -1) if 60 * count < window]
+    return [*minutes, *(at for at in LAST_MINUTE_AT if at < window)]
 
 
 def duration_text(seconds: float) -> str:
@@ -83,8 +92,7 @@ def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
             "announce": {
                 str(at): gettext("You will be signed out in %(duration)s.")
                 % {"duration": duration_text(at)}
-                for at in ANNOUNCE_AT
-                if at < window
+                for at in announce_at(window)
             },
         },
     }

@@ -18,9 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.test import override_settings
 from playwright.sync_api import Browser, Route
 
 import sessions_live
+from sessions_live.web.client_config import client_config
 
 pytestmark = pytest.mark.slow  # a real browser process, as the other browser tests
 
@@ -64,8 +66,21 @@ RUN = """async (paths) => {
 }"""
 
 
+#: The strings the server gives a page whose warning lasts 150 s (WARN_AFTER 30, EXPIRE_AFTER
+#: 180), for tests/js/announcements.test.js: the server's own cadence, run by the client.
+SERVER_STRINGS = "/server/strings-150.json"
+
+
+def server_strings() -> bytes:
+    with override_settings(SESSIONS_LIVE={"WARN_AFTER": 30, "EXPIRE_AFTER": 180}):
+        return json.dumps(client_config()["strings"]).encode()
+
+
 def serve(route: Route, page: bytes = PAGE, policy: str | None = None) -> None:
     path = route.request.url.removeprefix(ORIGIN).split("?", 1)[0]
+    if path == SERVER_STRINGS:
+        route.fulfill(status=200, content_type="application/json", body=server_strings())
+        return
     if path == "/":
         headers = {"Content-Security-Policy": policy} if policy else {}
         route.fulfill(status=200, content_type="text/html", body=page, headers=headers)
