@@ -201,6 +201,10 @@ if proxies := os.environ.get("SESSIONS_LIVE_TRUSTED_PROXIES", ""):
     SESSIONS_LIVE["TRUSTED_PROXIES"] = [p.strip() for p in proxies.split(",") if p.strip()]
 if "SESSIONS_LIVE_CLOSE_GRACE" in os.environ:
     SESSIONS_LIVE["CLOSE_GRACE"] = float(os.environ["SESSIONS_LIVE_CLOSE_GRACE"])
+# What the records keep of visitors: "full" (the default), "network"/"family", or "none".
+for _keep in ("KEEP_IP", "KEEP_USER_AGENT"):
+    if f"SESSIONS_LIVE_{_keep}" in os.environ:
+        SESSIONS_LIVE[_keep] = os.environ[f"SESSIONS_LIVE_{_keep}"]
 
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"

@@ -23,6 +23,7 @@ from sessions_live.core.protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
 from sessions_live.core.vocabulary import END_REASON_LABELS, ROW_STATE_LABELS
 from sessions_live.dashboard.ending import end
 from sessions_live.models import LiveSession
+from sessions_live.web.privacy import what_is_kept
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class LiveSessionAdmin(ModelAdmin):
             "breadcrumbs_as_list": django.VERSION >= (6, 1),
             "config": {"socket": "/" + DASHBOARD_SOCKET_PATH, "strings": dashboard_strings()},
             "states": [(state.value, label) for state, label in ROW_STATE_LABELS.items()],
+            "kept": what_is_kept(),
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/sessions_live/dashboard.html", context)

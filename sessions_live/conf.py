@@ -80,6 +80,12 @@ class SessionsLiveSettings:
     #: middleware inserts it before ``</body>``): for pages of other apps whose templates you
     #: do not own. Off: only pages with ``{% sessions_live_script %}`` (and the admins) have it.
     INJECT_CLIENT: bool = False
+    #: What a session's record keeps of the visitor's address: "full", "network" (its /24 or
+    #: IPv6 /48) or "none". Rows kept before a change: ``manage.py sessions_live_privacy``.
+    KEEP_IP: str = "full"
+    #: What it keeps of the user agent: "full", "family" (browser and system names, no
+    #: versions) or "none".
+    KEEP_USER_AGENT: str = "full"
     #: The template the "your sessions" page extends (it fills the blocks "title" and
     #: "content").
     BASE_TEMPLATE: str = "base.html"

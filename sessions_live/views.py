@@ -24,9 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 from sessions_live import store
 from sessions_live.conf import get_settings
 from sessions_live.core import policy
-from sessions_live.core.useragent import describe
+from sessions_live.core.privacy import device_of, kept_user_agent, shown_ip
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.runtime import lifecycle
+from sessions_live.web.privacy import what_is_kept
 
 
 @dataclass(frozen=True)
@@ -43,8 +44,9 @@ class SessionView:
 
 
 def device_text(user_agent: str) -> str:
-    """'Firefox 128 on Windows 10', 'Firefox 128', or 'Unknown device'."""
-    browser, os_name = describe(user_agent)
+    """'Firefox 128 on Windows 10', 'Firefox 128', or 'Unknown device', of no more than the
+    settings keep (``KEEP_USER_AGENT``)."""
+    browser, os_name = device_of(kept_user_agent(user_agent, get_settings().KEEP_USER_AGENT))
     if browser and os_name:
         return gettext("%(browser)s on %(os)s") % {"browser": browser, "os": os_name}
     return browser or os_name or gettext("Unknown device")
@@ -81,7 +83,7 @@ def _view(live: LiveSession, current: list[str]) -> SessionView:
     return SessionView(
         id=live.pk.hex,
         device=device_text(live.user_agent),
-        ip=live.ip,
+        ip=shown_ip(live.ip, get_settings().KEEP_IP),
         started=live.started,
         last_activity=live.last_activity,
         tabs=int(getattr(live, "tab_count", 0)),
@@ -93,7 +95,7 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any]) -> Htt
     return render(
         request,
         f"sessions_live/{template}",
-        {"base_template": get_settings().BASE_TEMPLATE, **context},
+        {"base_template": get_settings().BASE_TEMPLATE, "kept": what_is_kept(), **context},
     )
 
 

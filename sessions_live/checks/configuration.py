@@ -20,6 +20,7 @@ from sessions_live.conf import (
     user_settings,
 )
 from sessions_live.core.policy import is_seconds
+from sessions_live.core.privacy import KeepIp, KeepUserAgent
 
 
 def _is_network(value: Any) -> bool:
@@ -142,12 +143,17 @@ FLAGS = ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN", "ADMIN_CLIENT", 
 
 
 def _flags(conf: SessionsLiveSettings) -> list[CheckMessage]:
-    """The booleans, the login URL and the base template: each of its own type (E007)."""
+    """The booleans, the privacy choices, the login URL and the base template: each of its
+    own type (E007)."""
     errors = [
         _wrong_type(key, "True or False", getattr(conf, key))
         for key in FLAGS
         if not isinstance(getattr(conf, key), bool)
     ]
+    for key, choices in (("KEEP_IP", KeepIp), ("KEEP_USER_AGENT", KeepUserAgent)):
+        if getattr(conf, key) not in {choice.value for choice in choices}:
+            expected = " or ".join(repr(choice.value) for choice in choices)
+            errors.append(_wrong_type(key, expected, getattr(conf, key)))
     if conf.LOGIN_URL is not None and not isinstance(conf.LOGIN_URL, str):
         errors.append(_wrong_type("LOGIN_URL", "a URL path string or None", conf.LOGIN_URL))
     if not isinstance(conf.BASE_TEMPLATE, str) or not conf.BASE_TEMPLATE:

@@ -23,3 +23,16 @@ def describe(user_agent: str) -> tuple[str, str]:
         system = result.os
         os_name = f"{system.family} {_version(system.major, system.minor)}".strip()
     return browser, os_name
+
+
+@functools.lru_cache(maxsize=1024)
+def families(user_agent: str) -> tuple[str, str]:
+    """``("Firefox", "Windows")``: the browser and system without versions; empty strings
+    for what the string does not say."""
+    result = parse(user_agent)
+    browser = os_name = ""
+    if result.user_agent is not None and result.user_agent.family != "Other":
+        browser = result.user_agent.family
+    if result.os is not None and result.os.family != "Other":
+        os_name = result.os.family
+    return browser, os_name

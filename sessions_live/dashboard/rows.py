@@ -16,7 +16,7 @@ from django.urls import NoReverseMatch, reverse
 from sessions_live import store
 from sessions_live.conf import get_settings
 from sessions_live.core import policy
-from sessions_live.core.useragent import describe
+from sessions_live.core.privacy import device_of, kept_user_agent, shown_ip
 from sessions_live.core.vocabulary import RowState
 from sessions_live.models import LiveSession
 
@@ -101,15 +101,17 @@ def row(live: LiveSession, now: float) -> SessionRow:
         state = RowState.ACTIVE
     else:
         state = RowState.WARNING
-    browser, os_name = describe(live.user_agent)
+    conf = get_settings()
+    user_agent = kept_user_agent(live.user_agent, conf.KEEP_USER_AGENT)
+    browser, os_name = device_of(user_agent)
     ended = live.ended is not None
     return {
         "id": live.pk.hex,
         "user": _user_ref(live.user),
         "state": state,
         "tabs": tabs,
-        "ip": live.ip,
-        "user_agent": live.user_agent,
+        "ip": shown_ip(live.ip, conf.KEEP_IP),
+        "user_agent": user_agent,
         "browser": browser,
         "os": os_name,
         "started": store.to_epoch(live.started),

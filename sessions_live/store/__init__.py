@@ -7,6 +7,7 @@ timeouts). Functions here are synchronous; async code calls them through
 ``database_sync_to_async``. Callers use ``store.<name>``, so a test can replace one for all.
 """
 
+from sessions_live.store.privacy import Rewritten, keep_only
 from sessions_live.store.queries import (
     HOOK_SWEEP_LIMIT,
     count_by_state,
@@ -46,6 +47,7 @@ from sessions_live.store.tabs import (
 __all__ = [
     "HOOK_SWEEP_LIMIT",
     "USER_AGENT_MAX",
+    "Rewritten",
     "add_tab",
     "beat",
     "claim_end",
@@ -59,6 +61,7 @@ __all__ = [
     "forget_processes",
     "forget_tabs",
     "get",
+    "keep_only",
     "key_hash",
     "key_hashes",
     "lease",

@@ -11,6 +11,8 @@ from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 
 from sessions_live import signals, store
+from sessions_live.conf import get_settings
+from sessions_live.core.privacy import kept_ip, kept_user_agent
 from sessions_live.models import LiveSession
 from sessions_live.store import user_timeouts
 from sessions_live.web.clients import request_ip, request_user_agent
@@ -27,11 +29,12 @@ def start_session(
     key = request.session.session_key
     if not key or not isinstance(user, AbstractBaseUser) or not user.is_authenticated:
         return None
+    conf = get_settings()
     live, created = store.start(
         key,
         user,
-        ip=request_ip(request),
-        user_agent=request_user_agent(request),
+        ip=kept_ip(request_ip(request), conf.KEEP_IP),
+        user_agent=kept_user_agent(request_user_agent(request), conf.KEEP_USER_AGENT),
         now=now,
         timeouts=user_timeouts.fields_for(user, request),
     )
