@@ -89,8 +89,8 @@ class SessionsLiveMiddleware:
     ) -> TemplateResponse:
         """A page about to render to a signed-out visitor sent here with a reason: the reason
         goes into its messages, and out again if the page did not show them."""
-        signed_out_notice.add(request)
-        response.add_post_render_callback(lambda _: signed_out_notice.forget_unshown(request))
+        if signed_out_notice.add(request):
+            response.add_post_render_callback(lambda _: signed_out_notice.forget_unshown(request))
         return response
 
     def finish(self, request: HttpRequest, response: HttpResponse, key_before: str | None) -> None:
@@ -177,9 +177,10 @@ class SessionsLiveMiddleware:
         else:
             request.session.flush()
             request.user = AnonymousUser()
-        if login_pages.is_login_page(request):
+        login = login_pages.login_url(request)
+        if login_pages.is_login_page(request, login):
             return None  # let the login page render, signed out
-        return refusal(request, reason, live)
+        return refusal(request, reason, live, login)
 
     def has_work_after(self, request: HttpRequest, key_before: str | None) -> bool:
         """Whether the view's request needs the store once more (decided without it)."""

@@ -85,6 +85,7 @@ def login_url(request: HttpRequest | None) -> str:
     return admin_login(request) or conf.login_url
 
 
-def is_login_page(request: HttpRequest) -> bool:
-    """Whether the request is for the login page it would be sent to (so it may render)."""
-    return request.path == login_url(request).split("?", 1)[0]
+def is_login_page(request: HttpRequest, login: str | None = None) -> bool:
+    """Whether the request is for the login page it would be sent to (so it may render);
+    ``login``: that page, where the caller has it already (:func:`login_url`)."""
+    return request.path == (login or login_url(request)).split("?", 1)[0]

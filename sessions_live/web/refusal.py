@@ -23,12 +23,17 @@ def _wants_page(request: HttpRequest) -> bool:
     return "text/html" in request.headers.get("Accept", "")
 
 
-def refusal(request: HttpRequest, reason: str, live: LiveSession | None = None) -> HttpResponse:
+def refusal(
+    request: HttpRequest,
+    reason: str,
+    live: LiveSession | None = None,
+    login: str | None = None,
+) -> HttpResponse:
     """The answer to a request whose session (``live``, if known) is over: a redirect for a
     page, else a 401, which tells htmx where to go in ``HX-Redirect``
-    (sessions_live/web/front_ends.py); the login page is the one
-    :mod:`sessions_live.web.login_pages` chooses for the request."""
-    login_url = signed_out.url(reason, live, login_pages.login_url(request))
+    (sessions_live/web/front_ends.py). ``login``: the login page
+    :mod:`sessions_live.web.login_pages` chooses for the request, found here if not given."""
+    login_url = signed_out.url(reason, live, login or login_pages.login_url(request))
     back = f"{login_url}&{urlencode({'next': front_ends.page_of(request)})}"
     htmx = front_ends.wants_htmx_redirect(request)
     if not htmx and _wants_page(request):

@@ -52,23 +52,25 @@ def _drop(storage: BaseStorage, notice: Message) -> bool:
     return False
 
 
-def add(request: HttpRequest) -> None:
+def add(request: HttpRequest) -> bool:
     """Queue the notice for a signed-out visitor sent to the login page with a reason (if
-    messages are on)."""
-    if request.method not in ("GET", "HEAD") or request.user.is_authenticated:
-        return
-    if signed_out.REASON not in request.GET or not login_pages.is_login_page(request):
-        return
+    messages are on); whether it was queued."""
+    if request.method not in ("GET", "HEAD") or signed_out.REASON not in request.GET:
+        return False
+    if request.user.is_authenticated or not login_pages.is_login_page(request):
+        return False
     storage = _storage(request)
     reason = request.GET.get(signed_out.REASON, "")
     text = signed_out_message(reason, signed_out.limit_of(request.GET, reason)) if reason else ""
     if storage is None or not text:
-        return
+        return False
     level = messages.INFO if reason == EndReason.LOGOUT else messages.WARNING
     before = len(_queue(storage))
     messages.add_message(request, level, text, extra_tags=EXTRA_TAGS)
-    if len(_queue(storage)) > before:  # not dropped for being under MESSAGE_LEVEL
-        setattr(request, QUEUED, _queue(storage)[-1])
+    if len(_queue(storage)) == before:  # dropped for being under MESSAGE_LEVEL
+        return False
+    setattr(request, QUEUED, _queue(storage)[-1])
+    return True
 
 
 def take(request: HttpRequest) -> bool:
