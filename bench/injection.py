@@ -1,12 +1,13 @@
 """Benchmark 8: what putting the client into a page costs a request (INJECT_CLIENT).
 
 The same page, 50 KB and 1 MB of HTML, through the whole middleware stack of a project
-(Django's test client, in a process of its own with an SQLite database): once from a view the
+(the test suite's settings, bench/injection_settings.py; Django's test client, in a process
+of its own with an SQLite database): once from a view the
 middleware puts the client into, once from the same view marked ``@without_client``, which
 goes through every step but the rewrite. Requests alternate between the two, so that both see
 the same machine; p50 and p99 of each, and what the client adds.
 
-Run as ``python -m bench.injection WORK N`` it is that process, printing its samples as JSON.
+Run as ``python -m bench.injection COUNTS`` it is that process, printing its samples as JSON.
 """
 
 from __future__ import annotations
@@ -33,11 +34,16 @@ def run(context: Any) -> dict[str, Any]:
     counts = QUICK if context.quick else FULL
     folder = context.folder("injection")
     done = subprocess.run(
-        [sys.executable, "-m", "bench.injection", str(folder), json.dumps(counts)],
+        [sys.executable, "-m", "bench.injection", json.dumps(counts)],
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "PYTHONHASHSEED": "0"},
+        env={
+            **os.environ,
+            "PYTHONHASHSEED": "0",
+            "DJANGO_SETTINGS_MODULE": "bench.injection_settings",
+            "BENCH_INJECTION_DB": str(folder / "db.sqlite3"),
+        },
     )
     samples: dict[str, dict[str, list[float]]] = json.loads(done.stdout)
     result: dict[str, Any] = {"sizes": {}}
@@ -68,56 +74,12 @@ def run(context: Any) -> dict[str, Any]:
 # The measuring process ------------------------------------------------------------------------
 
 
-def configure(work: Path) -> None:
-    from django.conf import settings
-
-    settings.configure(
-        DEBUG=False,
-        SECRET_KEY="bench-injection",
-        ALLOWED_HOSTS=["testserver"],
-        INSTALLED_APPS=[
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-            "channels",
-            "sessions_live",
-        ],
-        MIDDLEWARE=[
-            "django.middleware.security.SecurityMiddleware",
-            "django.contrib.sessions.middleware.SessionMiddleware",
-            "django.middleware.common.CommonMiddleware",
-            "django.middleware.csrf.CsrfViewMiddleware",
-            "django.contrib.auth.middleware.AuthenticationMiddleware",
-            "sessions_live.middleware.SessionsLiveMiddleware",
-            "django.contrib.messages.middleware.MessageMiddleware",
-        ],
-        ROOT_URLCONF="bench.injection_urls",
-        DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": work / "db"}},
-        TEMPLATES=[
-            {
-                "BACKEND": "django.template.backends.django.DjangoTemplates",
-                "APP_DIRS": True,
-                "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
-            }
-        ],
-        STATIC_URL="/static/",
-        CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
-        SESSIONS_LIVE={"INJECT_CLIENT": True, "WARN_AFTER": 3000, "EXPIRE_AFTER": 3600},
-        PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
-        USE_TZ=True,
-        DEFAULT_AUTO_FIELD="django.db.models.AutoField",
-    )
-
-
-def measure(work: Path, counts: dict[str, int]) -> dict[str, dict[str, list[float]]]:
+def measure(counts: dict[str, int]) -> dict[str, dict[str, list[float]]]:
     import django
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.test import Client
 
-    configure(work)
     django.setup()
     call_command("migrate", verbosity=0)
     client = Client()
@@ -142,7 +104,7 @@ def measure(work: Path, counts: dict[str, int]) -> dict[str, dict[str, list[floa
 
 
 if __name__ == "__main__":
-    print(json.dumps(measure(Path(sys.argv[1]), json.loads(sys.argv[2]))))
+    print(json.dumps(measure(json.loads(sys.argv[1]))))
 
 
 def section(result: dict[str, Any], images: Path) -> list[str]:
