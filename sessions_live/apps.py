@@ -12,6 +12,8 @@ class SessionsLiveConfig(AppConfig):
     def ready(self) -> None:
         from sessions_live import checks, receivers  # noqa: F401  (checks, receivers)
 
+        receivers.connect_model_receivers()
+
         try:
             from sessions_live import metrics  # noqa: F401  (registers the Prometheus metrics)
         except ImportError as error:

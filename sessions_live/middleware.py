@@ -13,7 +13,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -24,7 +24,7 @@ from sessions_live.conf import activity_step, get_settings
 from sessions_live.core import policy
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.passive import is_passive
-from sessions_live.runtime import lifecycle, push
+from sessions_live.runtime import lifecycle, push, revocation
 from sessions_live.web import current_request, injection, login_pages, signed_out_notice
 from sessions_live.web.refusal import refusal
 from sessions_live.web.sign_in import SESSION_MARKER, start_session
@@ -56,12 +56,15 @@ class SessionsLiveMiddleware:
     def __call__(self, request: HttpRequest) -> Any:
         if self.is_async:
             return self.__acall__(request)
+        with current_request.answering(request):
+            return self.answer(request)
+
+    def answer(self, request: HttpRequest) -> HttpResponse:
         key_before = request.session.session_key
         refused = self.enforce(request) if key_before else None
         if refused is not None:
             return refused
-        with current_request.answering(request):
-            response: HttpResponse = self.get_response(request)
+        response: HttpResponse = self.get_response(request)
         if self.has_work_after(request, key_before):
             event = self.after(request, key_before)
             if event is not None:
@@ -70,13 +73,16 @@ class SessionsLiveMiddleware:
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        with current_request.answering(request):  # sync_to_async carries it to the thread
+            return await self.aanswer(request)
+
+    async def aanswer(self, request: HttpRequest) -> HttpResponse:
         key_before = request.session.session_key
         if key_before:
             refused = await sync_to_async(self.enforce)(request)
             if refused is not None:
                 return refused
-        with current_request.answering(request):
-            response: HttpResponse = await self.get_response(request)
+        response: HttpResponse = await self.get_response(request)
         if self.has_work_after(request, key_before):
             event = await sync_to_async(self.after)(request, key_before)
             if event is not None:
@@ -103,7 +109,7 @@ class SessionsLiveMiddleware:
         """Refuse the request if its session is over; remember its record otherwise."""
         request.sessions_live = None  # type: ignore[attr-defined]
         if not request.user.is_authenticated:
-            return self.refuse_unreadable(request)
+            return self.refuse_unreadable(request) or self.refuse_disowned(request)
         key = request.session.session_key  # read after the user: Django may have cycled it
         if not key:
             return None
@@ -168,6 +174,28 @@ class SessionsLiveMiddleware:
         lifecycle.end_session(live, reason, now=self.clock(), request=request)
         return self.refuse(request, reason, signal=False)
 
+    def refuse_disowned(self, request: HttpRequest) -> HttpResponse | None:
+        """An anonymous request whose session Django no longer accepts for its user: it
+        flushed it while authenticating (the session auth hash no longer matches), or it
+        holds a user Django refuses (deactivated). Refuse it with its record's reason, ending
+        the record (``revoked``) if no signal told sessions-live first. A query only for such
+        a session; a visitor who never signed in costs none."""
+        key = self.disowned_key(request)
+        live = store.find(key) if key else None
+        if live is None:
+            return None
+        if live.ended is None:
+            lifecycle.end_session(live, EndReason.REVOKED, now=self.clock(), request=request)
+            return self.refuse(request, EndReason.REVOKED, signal=False)
+        return self.refuse(request, live.end_reason or ENDED_UNKNOWN, signal=False, live=live)
+
+    def disowned_key(self, request: HttpRequest) -> str | None:
+        cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+        if cookie and revocation.deleted_here(request, cookie):
+            return cookie
+        key = request.session.session_key
+        return key if key and SESSION_KEY in request.session else None
+
     def refuse(
         self, request: HttpRequest, reason: str, *, signal: bool, live: LiveSession | None = None
     ) -> HttpResponse | None:
@@ -187,6 +215,8 @@ class SessionsLiveMiddleware:
         key_after = request.session.session_key
         if key_before and key_after and key_after != key_before:
             return True  # the view cycled the key (login, password change)
+        if revocation.pending(request):
+            return True  # the view changed its user's password, or deleted its session
         return self.activity_due(request) is not None
 
     def activity_due(self, request: HttpRequest) -> LiveSession | None:
@@ -206,10 +236,14 @@ class SessionsLiveMiddleware:
     def after(
         self, request: HttpRequest, key_before: str | None
     ) -> tuple[str, dict[str, Any]] | None:
-        """Follow a cycled key and record the request's activity; the push to send, if any
+        """Follow a cycled key, end the session if the view left it invalid
+        (:func:`~sessions_live.runtime.revocation.settle`) and record the request's activity;
+        the push to send, if any
         (the caller sends it, so an async request awaits it instead of blocking a thread)."""
         if key_before:
             self.follow_key_change(request, key_before)
+        if revocation.pending(request):
+            revocation.settle(request, now=self.clock())
         live = self.activity_due(request)
         if live is None:
             return None

@@ -15,6 +15,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.auth import AuthMiddlewareStack as ChannelsAuthMiddlewareStack
 from channels.routing import URLRouter
+from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
 from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
@@ -231,6 +232,12 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
         tab = Socket(app, TAB, headers=headers)
         connected, _ = await tab.connect()
         assert connected
+        # The flush deleted the session's row, so its record ended at once: the tab is told.
+        assert await frame(tab) == {
+            "type": "expired",
+            "reason": "revoked",
+            "redirect": "/login/?signed_out=revoked",
+        }
         assert await closed_with(tab) == 4401
         await tab.disconnect()
     # One handshake deleted the user's Django session: signed out of every page and tab.
@@ -241,8 +248,9 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
     warnings = [r for r in caplog.records if "SECRET_KEY_FALLBACKS" in r.getMessage()]
     assert [r.levelno for r in warnings] == [logging.WARNING]
     assert "sessions_live.routing.AuthMiddlewareStack" in warnings[0].getMessage()
-    # A missing Django session ends nothing (it may be a key cycle in flight).
-    assert (await LiveSession.objects.aget()).ended is None
+    # A deleted Django session ends its record, once: it is no key cycle (no new row).
+    live = await LiveSession.objects.aget()
+    assert (live.ended is not None, live.end_reason) == (True, "revoked")
 
 
 def put_back(row: Session) -> None:
@@ -426,7 +434,32 @@ async def test_removing_the_fallback_ends_every_tab_once_as_invalidated(
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
-async def test_a_missing_session_row_is_never_ended(
+async def test_a_key_cycle_elsewhere_moves_the_record_and_ends_nothing(
+    asigned_in: Callable[..., Any],
+    logouts: list[dict[str, Any]],
+    endings: list[dict[str, Any]],
+) -> None:
+    """A cycle makes the new row, then deletes the old one: the record follows at once,
+    whichever code cycled the key and wherever sessions-live's middleware is."""
+    client = await asigned_in()
+    key = await sync_to_async(lambda: client.session.session_key)()
+    before = await LiveSession.objects.aget()
+
+    def cycle() -> str:
+        session = SessionStore(key)
+        session.cycle_key()
+        new_key: str = session.session_key
+        return new_key
+
+    new_key = await sync_to_async(cycle)()
+    after = await LiveSession.objects.aget()
+    assert (after.pk, after.ended, after.key_hash) == (before.pk, None, store.key_hash(new_key))
+    assert (endings, logouts) == ([], [])
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+async def test_a_session_row_deleted_elsewhere_ends_its_record_once(
     asigned_in: Callable[..., Any],
     rotate: Callable[..., None],
     logouts: list[dict[str, Any]],
@@ -435,14 +468,16 @@ async def test_a_missing_session_row_is_never_ended(
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
     rotate(keep_fallback=False)
-    # What a request cycling the key does a moment before its record follows the new key.
     await Session.objects.filter(session_key=key).adelete()
+    live = await LiveSession.objects.aget()
+    assert (live.ended is not None, live.end_reason) == (True, "revoked")
     tab = await connect(client)
-    assert await closed_with(tab) == 4401  # no frame: nothing is known to have ended
+    assert (await frame(tab))["reason"] == "revoked"
+    assert await closed_with(tab) == 4401
     response = await sync_to_async(client.get)("/page/", headers=NAVIGATE)
     assert response["Location"] == "/login/?next=/page/"
-    assert (await LiveSession.objects.aget()).ended is None
-    assert (endings, logouts) == ([], [])
+    assert [e["reason"] for e in endings] == ["revoked"]
+    assert len(logouts) == 1
 
 
 def test_an_anonymous_visitor_with_a_cart_costs_no_query(

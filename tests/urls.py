@@ -28,6 +28,19 @@ def cycle(request: HttpRequest) -> HttpResponse:
     return HttpResponse("cycled", content_type="text/html")
 
 
+@login_required
+def set_password_only(request: HttpRequest) -> HttpResponse:
+    """A password change that does not keep the session (no update_session_auth_hash)."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    return HttpResponse("changed", content_type="text/html")
+
+
+def flush(request: HttpRequest) -> HttpResponse:
+    request.session.flush()  # a sign-out that sends no user_logged_out
+    return HttpResponse("flushed", content_type="text/html")
+
+
 named = [path("status/", api, name="status")]
 
 urlpatterns = [
@@ -35,6 +48,15 @@ urlpatterns = [
     path("api/", api, name="api"),
     path("cycle/", cycle, name="cycle"),
     path("poll/", poll, name="poll"),
+    path(
+        "password/",
+        auth_views.PasswordChangeView.as_view(
+            template_name="tests/password_change.html", success_url="/page/"
+        ),
+        name="password_change",
+    ),
+    path("set-password-only/", set_password_only),
+    path("flush/", flush),
     path("passive-path/", api, name="passive_path"),
     path("passive-name/", api, name="passive_name"),
     path("ns/", include((named, "monitor"))),

@@ -27,6 +27,15 @@ class EndReason(enum.StrEnum):
     #: Django could no longer read the session: its data was signed with a secret that is in
     #: neither SECRET_KEY nor SECRET_KEY_FALLBACKS any more.
     INVALIDATED = "invalidated"
+    #: The user's password (the session auth hash Django checks) changed.
+    PASSWORD_CHANGED = "password_changed"
+    #: The user's account was deactivated (``is_active`` set to False).
+    DEACTIVATED = "deactivated"
+    #: The user's account was deleted.
+    USER_DELETED = "user_deleted"
+    #: The Django session was deleted or ended outside sessions-live: ``session.flush()``
+    #: elsewhere, ``clearsessions``, an eviction, or :mod:`sessions_live.ending` by default.
+    REVOKED = "revoked"
 
 
 #: What each ending is called where staff read it (the admin, the dashboard).
@@ -38,6 +47,10 @@ END_REASON_LABELS: Mapping[EndReason, Promise] = {
     EndReason.CLOSED: _("all tabs closed"),
     EndReason.REPLACED: _("replaced by a newer sign-in"),
     EndReason.INVALIDATED: _("could no longer be verified"),
+    EndReason.PASSWORD_CHANGED: _("password changed"),
+    EndReason.DEACTIVATED: _("account deactivated"),
+    EndReason.USER_DELETED: _("account deleted"),
+    EndReason.REVOKED: _("revoked elsewhere"),
 }
 
 #: The endings that are timeouts: ``session_expired`` is sent for them, besides

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from functools import partial
 from importlib import import_module
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_out
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 from django.http import HttpRequest
 
 from sessions_live import signals, store
@@ -55,13 +57,16 @@ def end_session(
     by: AbstractBaseUser | None = None,
     send_signal: bool = True,
     first: Callable[[], None] | None = None,
+    when_committed: bool = False,
 ) -> bool:
     """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
     Every ending, by HTTP, a tab, the dashboard, the sweep or the sign-in limit, is this call.
 
     The winner first calls ``first``: a tab ending its session tells this process's tabs
     through it, at once, with ``async_to_sync`` from the thread this runs in (so ``first``
-    must not wait on other database work, which would wait on this thread). Then it pushes
+    must not wait on other database work, which would wait on this thread). With
+    ``when_committed``, the claim is part of the caller's transaction and the rest waits for
+    it to commit (nothing is announced of a change that rolls back). Then it pushes
     ``expired`` to every tab of the session (the record already says ended, so every request
     and socket is refused from here on, and the tabs should not wait for the rest), deletes
     the Django session when it knows its key (an HTTP request or a tab does; the sweep does
@@ -76,7 +81,8 @@ def end_session(
             first()
         except Exception:  # the ending is claimed: the push, the session, the signals follow
             logger.exception("sessions_live: could not tell this process's tabs of an ending")
-    announce_end(
+    announce = partial(
+        announce_end,
         live,
         reason,
         now=now,
@@ -85,6 +91,10 @@ def end_session(
         by=by,
         send_signal=send_signal,
     )
+    if when_committed:
+        transaction.on_commit(announce, robust=True)
+    else:
+        announce()
     return True
 
 

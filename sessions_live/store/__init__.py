@@ -14,6 +14,7 @@ from sessions_live.store.queries import (
     delete_ended_before,
     due,
     ended_since,
+    live_sessions_of,
     next_deadline,
 )
 from sessions_live.store.records import (
@@ -65,6 +66,7 @@ __all__ = [
     "key_hash",
     "key_hashes",
     "lease",
+    "live_sessions_of",
     "mark_changed",
     "move",
     "next_deadline",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
@@ -18,6 +19,13 @@ def ended_since(moment: float) -> list[tuple[uuid.UUID, str]]:
     ending was lost)."""
     return list(
         LiveSession.objects.filter(ended__gte=to_datetime(moment)).values_list("pk", "end_reason")
+    )
+
+
+def live_sessions_of(user_id: Any) -> list[LiveSession]:
+    """The sessions of user ``user_id`` that have not ended, with their user."""
+    return list(
+        LiveSession.objects.select_related("user").filter(user_id=user_id, ended__isnull=True)
     )
 
 

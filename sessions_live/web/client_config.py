@@ -66,6 +66,15 @@ def signed_out_message(reason: str, limit: float | None = None) -> str:
             "You were signed out because your session could no longer be verified. "
             "Please sign in again."
         ),
+        EndReason.PASSWORD_CHANGED: gettext(
+            "You were signed out because your password was changed. "
+            "Please sign in with your new password."
+        ),
+        EndReason.DEACTIVATED: gettext("You were signed out because your account was deactivated."),
+        EndReason.USER_DELETED: gettext("You were signed out because your account was deleted."),
+        EndReason.REVOKED: gettext(
+            "You were signed out because your session was ended elsewhere. Please sign in again."
+        ),
         # Not an end reason: what the client asks for when it cannot tell which one.
         "ended": gettext("Your session has ended. Please sign in again."),
     }
