@@ -39,6 +39,7 @@ class Tab(Protocol):
 
     channel_name: str
     live: LiveSession
+    session_key: str | None
 
     @property
     def done(self) -> bool:
@@ -140,6 +141,15 @@ class Presence:
         for tab in self.by_session.get(live.pk, {}).values():
             return tab.live
         return live
+
+    def held_keys(self) -> dict[uuid.UUID, frozenset[str]]:
+        """The Django session keys this process's tabs hold, by session (a tab opened before
+        a key cycle holds the old one)."""
+        held = {
+            live_id: frozenset(tab.session_key for tab in tabs.values() if tab.session_key)
+            for live_id, tabs in self.by_session.items()
+        }
+        return {live_id: keys for live_id, keys in held.items() if keys}
 
     def beat_if_due(self, now: float) -> list[tuple[uuid.UUID, str]]:
         """Beat (synchronous: run it off the event loop) when due and this process holds

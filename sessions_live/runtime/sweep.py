@@ -25,6 +25,7 @@ from sessions_live import store
 from sessions_live.conf import get_settings
 from sessions_live.runtime import lifecycle, outages
 from sessions_live.runtime.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
+from sessions_live.runtime.vanished import vanished
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +97,12 @@ class Sweeper:
 
     def tick(self, now: float) -> SweepResult:
         result = SweepResult()
+        beaten = presence.beaten
         result.ended_elsewhere = presence.beat_if_due(now)
+        if presence.beaten != beaten:  # at each heartbeat: evicted sessions
+            result.ended_elsewhere += [
+                (live.pk, live.end_reason) for live in vanished.look(presence.held_keys(), now)
+            ]
         if now >= self.prune_at:
             result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
             self.prune_at = now + PRUNE_INTERVAL
