@@ -19,10 +19,11 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from sessions_live import dashboard
-from sessions_live.core.protocol import DASHBOARD_SOCKET_PATH, DashboardFrame
+from sessions_live.core.protocol import BROADCAST_MAX_CHARS, DASHBOARD_SOCKET_PATH, DashboardFrame
 from sessions_live.core.vocabulary import END_REASON_LABELS, ROW_STATE_LABELS
+from sessions_live.dashboard.broadcasting import can_broadcast
 from sessions_live.dashboard.ending import end
-from sessions_live.models import LiveSession
+from sessions_live.models import Broadcast, LiveSession
 from sessions_live.web.privacy import what_is_kept
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,8 @@ class LiveSessionAdmin(ModelAdmin):
             "title": _("Live sessions"),
             "opts": self.model._meta,
             "can_end": dashboard.can_end(request.user),
+            "can_broadcast": can_broadcast(request.user),
+            "broadcast_max_chars": BROADCAST_MAX_CHARS,
             # Django 6.1's admin writes its breadcrumbs as a list, and styles only that.
             "breadcrumbs_as_list": django.VERSION >= (6, 1),
             "config": {"socket": "/" + DASHBOARD_SOCKET_PATH, "strings": dashboard_strings()},
@@ -143,4 +146,39 @@ def dashboard_strings() -> dict[str, Any]:
         "forbidden": _("You may not do that."),
         "notFound": _("No such live session."),
         "none": _("No sessions match."),
+        "message": _("Message this session"),
+        "messageUser": _("Message all of this user's tabs"),
+        "toAll": _("every open tab"),
+        "toSession": _("this session of %(user)s"),
+        "toUser": _("every session of %(user)s"),
+        "sending": _("Sending…"),
+        "sent": _("Sent. Sessions with a tab open that it reached: %(count)s."),
+        "rateLimited": _("Too many messages: wait a minute before sending another."),
+        "noTab": _("No open tab to send it to."),
+        "notSent": _("The message was not sent."),
     }
+
+
+if TYPE_CHECKING:
+    BroadcastModelAdmin = admin.ModelAdmin[Broadcast]
+else:
+    BroadcastModelAdmin = admin.ModelAdmin
+
+
+@admin.register(Broadcast)
+class BroadcastAdmin(BroadcastModelAdmin):
+    """The audit trail of messages to open tabs: read only (sent from the dashboard)."""
+
+    list_display = ("sent", "sent_by", "to", "user", "text", "sessions")
+    list_filter = ("to",)
+    search_fields = ("text",)
+    date_hierarchy = "sent"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

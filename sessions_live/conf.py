@@ -73,6 +73,9 @@ class SessionsLiveSettings:
     #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason
     #: "replaced"). None: no limit.
     MAX_SESSIONS_PER_USER: int | None = None
+    #: Messages one staff member may send to open tabs per minute (from the dashboard).
+    #: None: no limit.
+    BROADCASTS_PER_MINUTE: int | None = 5
     #: Put the client on the Django admin's pages (the middleware inserts it) and Wagtail's
     #: admin pages (its ``insert_global_admin_js`` hook), with no template edits.
     ADMIN_CLIENT: bool = True

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sessions_live.core.vocabulary import EndReason, end_reason_choices
 
-__all__ = ["EndReason", "LiveProcess", "LiveSession", "LiveTab"]
+__all__ = ["Broadcast", "EndReason", "LiveProcess", "LiveSession", "LiveTab"]
 
 
 class LiveSession(models.Model):
@@ -59,7 +59,10 @@ class LiveSession(models.Model):
         verbose_name = _("live session")
         verbose_name_plural = _("live sessions")
         indexes = [models.Index(fields=["ended", "last_activity"], name="sessions_live_due")]
-        permissions = [("end_livesession", _("Can end live sessions"))]
+        permissions = [
+            ("end_livesession", _("Can end live sessions")),
+            ("broadcast_livesession", _("Can send messages to open tabs")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.started:%Y-%m-%d %H:%M}"
@@ -108,3 +111,51 @@ class LiveTab(models.Model):
 def session_group(live_id: uuid.UUID) -> str:
     """The channel-layer group of a session's tabs, from its record's id alone."""
     return f"sessions_live.s.{live_id.hex}"
+
+
+class Broadcast(models.Model):
+    """A message staff sent to open tabs from the dashboard: the audit trail of who sent what,
+    when, to whom. Kept for ``RETENTION``, like ended sessions."""
+
+    class To(models.TextChoices):
+        ALL = "all", _("every open tab")
+        USER = "user", _("one user's tabs")
+        SESSION = "session", _("one session's tabs")
+
+    sent = models.DateTimeField(_("sent at"), db_index=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("sent by"),
+    )
+    to = models.CharField(_("sent to"), max_length=8, choices=To.choices)
+    #: The user, or the session, it was sent to (``to`` says which; neither for ``all``).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    session = models.ForeignKey(
+        LiveSession,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("live session"),
+    )
+    text = models.TextField(_("message"))
+    #: How many live sessions with open tabs it was sent to.
+    sessions = models.PositiveIntegerField(_("sessions"), default=0)
+
+    class Meta:
+        verbose_name = _("message to open tabs")
+        verbose_name_plural = _("messages to open tabs")
+        ordering = ["-sent"]
+
+    def __str__(self) -> str:
+        return f"{self.sent:%Y-%m-%d %H:%M} {self.to}"

@@ -279,6 +279,27 @@ def test_bad_session_limit_is_e011(settings: Any, value: Any) -> None:
     ]
 
 
+@pytest.mark.parametrize("value", [0, -1, 1.5, "3", True])
+def test_bad_broadcast_limit_is_e015(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"BROADCASTS_PER_MINUTE": value}
+    assert checks.check_settings() == [
+        Error(
+            "SESSIONS_LIVE['BROADCASTS_PER_MINUTE'] must be None or a whole number above 0, "
+            f"not {value!r}.",
+            hint="Set it to how many messages to open tabs one staff member may send per minute "
+            "(e.g. 5), or to None for no limit.",
+            id="sessions_live.E015",
+        )
+    ]
+
+
+@pytest.mark.parametrize("value", [None, 1, 3])
+def test_no_broadcast_limit_or_a_positive_one_passes(settings: Any, value: Any) -> None:
+    settings.SESSIONS_LIVE = {"BROADCASTS_PER_MINUTE": value}
+    assert value == get_settings().BROADCASTS_PER_MINUTE
+    assert checks.check_settings() == []
+
+
 @pytest.mark.parametrize("value", [None, 1, 3])
 def test_no_session_limit_or_a_positive_one_passes(settings: Any, value: Any) -> None:
     settings.SESSIONS_LIVE = {"MAX_SESSIONS_PER_USER": value}

@@ -44,6 +44,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         *_lists(conf),
         *_flags(conf),
         *_session_limit(conf),
+        *_broadcast_limit(conf),
         *_timeouts_hook(conf),
     ]
 
@@ -170,6 +171,14 @@ def _session_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
             messages.E011_MSG.format(value=limit), hint=messages.E011_HINT, id="sessions_live.E011"
         )
     ]
+
+
+def _broadcast_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    limit = conf.BROADCASTS_PER_MINUTE
+    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+        return []
+    message = messages.E015_MSG.format(value=limit)
+    return [Error(message, hint=messages.E015_HINT, id="sessions_live.E015")]
 
 
 def _timeouts_hook(conf: SessionsLiveSettings) -> list[CheckMessage]:

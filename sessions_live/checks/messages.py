@@ -179,6 +179,13 @@ E011_HINT = (
 )
 
 
+E015_MSG = (
+    "SESSIONS_LIVE['BROADCASTS_PER_MINUTE'] must be None or a whole number above 0, not {value!r}."
+)
+E015_HINT = (
+    "Set it to how many messages to open tabs one staff member may send per minute (e.g. 5), "
+    "or to None for no limit."
+)
 E012_MSG = "SESSIONS_LIVE['TIMEOUTS_FOR'] ({value!r}) does not name a callable: {problem}."
 
 

@@ -38,10 +38,15 @@ ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_INVALID_FIELD = "invalid_field"
 ERROR_FORBIDDEN = "forbidden"
 ERROR_NOT_FOUND = "not_found"
+ERROR_RATE_LIMITED = "rate_limited"
 
 # Channel-layer event types (``sessions_live.x`` is handled by ``sessions_live_x``).
 EVENT_ACTIVE = "sessions_live.active"
 EVENT_EXPIRED = "sessions_live.expired"
+EVENT_BROADCAST = "sessions_live.broadcast"
+
+#: Characters in a message staff send to open tabs.
+BROADCAST_MAX_CHARS = 500
 
 
 class HelloFrame(TypedDict):
@@ -79,7 +84,15 @@ class ErrorFrame(TypedDict):
     message: str
 
 
-ServerFrame = HelloFrame | ActiveFrame | WarningFrame | ExpiredFrame | ErrorFrame
+class BroadcastFrame(TypedDict):
+    type: Literal["broadcast"]
+    #: The message's id, the same in every tab it reaches (a page shows it once).
+    id: str
+    #: Staff's words, verbatim: plain text, never markup.
+    text: str
+
+
+ServerFrame = HelloFrame | ActiveFrame | WarningFrame | ExpiredFrame | ErrorFrame | BroadcastFrame
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,20 +164,59 @@ class DashboardFrame:
     target: str  # a row id for `end`, a user id for `end_user`
 
 
-def parse_dashboard_frame(text: str | None, binary: bytes | None = None) -> DashboardFrame:
-    """Decode one frame from a dashboard: ``end`` (``id``) or ``end_user`` (``user_id``)."""
+BroadcastTo = Literal["all", "user", "session"]
+
+
+@dataclass(frozen=True, slots=True)
+class BroadcastRequest:
+    """A dashboard's ``broadcast``: ``text`` to every open tab, one user's or one session's."""
+
+    to: BroadcastTo
+    text: str
+    target: str | None = None  # the user id for `user`, the row id for `session`
+
+
+def parse_dashboard_frame(
+    text: str | None, binary: bytes | None = None
+) -> DashboardFrame | BroadcastRequest:
+    """Decode one frame from a dashboard: ``end`` (``id``), ``end_user`` (``user_id``) or
+    ``broadcast`` (``text``, ``to``, and ``user_id`` or ``id``)."""
     data = decode_object(text, binary)
     frame_type = data.get("type")
+    if frame_type == "broadcast":
+        return _broadcast(data)
     if frame_type == "end":
         field = "id"
     elif frame_type == "end_user":
         field = "user_id"
     else:
         raise _unknown(frame_type)
+    return DashboardFrame(type=frame_type, target=_target(data, field))
+
+
+def _target(data: dict[str, Any], field: str) -> str:
     value = data.get(field)
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise FrameError(ERROR_INVALID_FIELD, f"'{field}' must be a string or an integer.")
-    return DashboardFrame(type=frame_type, target=str(value)[:64])
+    return str(value)[:64]
+
+
+def _broadcast(data: dict[str, Any]) -> BroadcastRequest:
+    message = data.get("text")
+    if not isinstance(message, str) or not message.strip():
+        raise FrameError(ERROR_INVALID_FIELD, "'text' must be a message.")
+    if len(message) > BROADCAST_MAX_CHARS:
+        raise FrameError(
+            ERROR_INVALID_FIELD, f"'text' is limited to {BROADCAST_MAX_CHARS} characters."
+        )
+    to = data.get("to", "all")
+    if to == "all":
+        return BroadcastRequest(to="all", text=message.strip())
+    if to == "user":
+        return BroadcastRequest(to="user", text=message.strip(), target=_target(data, "user_id"))
+    if to == "session":
+        return BroadcastRequest(to="session", text=message.strip(), target=_target(data, "id"))
+    raise FrameError(ERROR_INVALID_FIELD, "'to' must be 'all', 'user' or 'session'.")
 
 
 def encode(frame: ServerFrame) -> str:

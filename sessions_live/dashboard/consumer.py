@@ -24,11 +24,12 @@ from sessions_live.core.protocol import (
     CLOSE_NOT_AUTHENTICATED,
     ERROR_FORBIDDEN,
     ERROR_NOT_FOUND,
+    BroadcastRequest,
     FrameError,
     parse_dashboard_frame,
 )
-from sessions_live.dashboard import SessionRow, ending
-from sessions_live.runtime import outages
+from sessions_live.dashboard import SessionRow, broadcasting, ending
+from sessions_live.runtime import outages, push
 from sessions_live.runtime.sweep import sweeper
 from sessions_live.sockets.base import SiteSocket
 from sessions_live.web.sign_in import SESSION_MARKER
@@ -44,6 +45,8 @@ REMOVAL_CHECK_INTERVAL = 30.0
 #: message over its --websocket-max-message-size, which docs/deploying.md sets to 64 KiB (1 MiB
 #: by default; uvicorn limits only what it receives, with --ws-max-size).
 FRAME_BYTES = 60 * 1024
+#: Session groups a message is pushed to at once (the rest wait for them).
+PUSHES_AT_ONCE = 50
 
 
 def encode(data: Any) -> str:
@@ -95,6 +98,7 @@ class DashboardConsumer(SiteSocket):
         rows = await database_sync_to_async(dashboard.snapshot)(now)
         self.rows = {row["id"]: row for row in rows}
         can_end = await database_sync_to_async(dashboard.can_end)(user)
+        can_broadcast = await database_sync_to_async(broadcasting.can_broadcast)(user)
         totals = dashboard.totals(rows)
         first, *rest = batches(rows)
         await self.send_json(
@@ -103,6 +107,7 @@ class DashboardConsumer(SiteSocket):
                 "sessions": first,
                 "totals": totals,
                 "can_end": can_end,
+                "can_broadcast": can_broadcast,
                 "more": bool(rest),  # the rest follows as `changes` frames
             }
         )
@@ -198,6 +203,9 @@ class DashboardConsumer(SiteSocket):
         if refused is not None:
             await self.close(code=refused)
             return
+        if isinstance(frame, BroadcastRequest):
+            await self.broadcast(frame, user)
+            return
         if not await database_sync_to_async(dashboard.can_end)(user):
             logger.warning(
                 "sessions_live: %s may not end sessions (refused %s %s)",
@@ -209,6 +217,27 @@ class DashboardConsumer(SiteSocket):
             return
         if not await database_sync_to_async(ending.end)(frame, user, self.clock()):
             await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
+
+    async def broadcast(self, request: BroadcastRequest, user: Any) -> None:
+        """Send staff's message to the tabs it names, and say to how many sessions."""
+        if not await database_sync_to_async(broadcasting.can_broadcast)(user):
+            logger.warning("sessions_live: %s may not send messages to tabs", user.get_username())
+            await self.refuse(FrameError(ERROR_FORBIDDEN, "You may not send messages."))
+            return
+        try:
+            sending = await database_sync_to_async(broadcasting.prepare)(
+                request, user, self.clock()
+            )
+        except FrameError as error:
+            await self.refuse(error)
+            return
+        event = sending.event()
+        for start in range(0, len(sending.groups), PUSHES_AT_ONCE):
+            batch = sending.groups[start : start + PUSHES_AT_ONCE]
+            await asyncio.gather(*(push.send(group, event) for group in batch))
+        await self.send_json(
+            {"type": "broadcast_sent", "id": event["id"], "sessions": len(sending.groups)}
+        )
 
     async def send_json(self, data: Any) -> None:
         await self.send(text_data=encode(data))

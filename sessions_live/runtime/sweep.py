@@ -52,7 +52,9 @@ def end_due(now: float) -> int:
 
 def forget(now: float) -> int:
     store.forget_processes(now - TAB_STALE_AFTER)
-    return store.delete_ended_before(now - float(get_settings().RETENTION))
+    cutoff = now - float(get_settings().RETENTION)
+    store.broadcasts.delete_sent_before(cutoff)
+    return store.delete_ended_before(cutoff)
 
 
 def sweep_once(now: float) -> SweepResult:

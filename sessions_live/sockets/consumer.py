@@ -176,6 +176,13 @@ class SessionConsumer(SiteSocket):
         if self.tab is not None:
             await self.tab.heard_active(event)
 
+    async def sessions_live_broadcast(self, event: dict[str, Any]) -> None:
+        """Staff's message to this session's tabs: shown as it was written."""
+        if self.tab is not None and not self.done:
+            await self.send_frame(
+                {"type": "broadcast", "id": str(event["id"]), "text": str(event["text"])}
+            )
+
     async def sessions_live_expired(self, event: dict[str, Any]) -> None:
         if self.tab is not None:
             await self.tab.finish(str(event["reason"]), str(event["redirect"]))

@@ -7,6 +7,7 @@ timeouts). Functions here are synchronous; async code calls them through
 ``database_sync_to_async``. Callers use ``store.<name>``, so a test can replace one for all.
 """
 
+from sessions_live.store import broadcasts
 from sessions_live.store.privacy import Rewritten, keep_only
 from sessions_live.store.queries import (
     HOOK_SWEEP_LIMIT,
@@ -51,6 +52,7 @@ __all__ = [
     "Rewritten",
     "add_tab",
     "beat",
+    "broadcasts",
     "claim_end",
     "count_by_state",
     "delete_ended_before",

@@ -98,6 +98,8 @@ def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
             "signIn": gettext("Sign in again"),
             "continue": gettext("Continue"),
             "reconnecting": gettext("Connection lost. Reconnecting…"),
+            "broadcastTitle": gettext("Message from the site:"),
+            "dismiss": gettext("Dismiss"),
             "announce": {
                 str(at): gettext("You will be signed out in %(duration)s.")
                 % {"duration": duration_text(at)}

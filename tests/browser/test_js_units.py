@@ -31,7 +31,7 @@ STATIC = Path(sessions_live.__file__).parent / "static"
 JS = Path(__file__).parent.parent / "js"
 FILES = sorted(JS.glob("*.test.js"))
 #: Where each URL path is served from.
-CLIENT_MODULES = ("activity", "countdown", "dialog", "transport")
+CLIENT_MODULES = ("activity", "banner", "countdown", "dialog", "transport")
 ROOTS = {"/static/": STATIC, "/js/": JS}
 PAGE = b"<!doctype html><html lang=en><meta charset=utf-8><title>JS unit tests</title><body></body>"
 #: The tests' names, as each file declares them: `test("name", ...)` at the start of a line.
@@ -44,7 +44,13 @@ CLIENT_PAGE = b"""<!doctype html><html lang=en><meta charset=utf-8><title>CSP</t
 <script type="module" nonce="n0nce" src="/static/sessions_live/sessions_live.js"></script>
 <script type="module" nonce="n0nce" src="/static/sessions_live/dashboard.js"></script>"""
 #: The entry modules and every module they import.
-MODULES = ["sessions_live", "dashboard", "utils", *(f"client/{m}" for m in CLIENT_MODULES)]
+MODULES = [
+    "sessions_live",
+    "dashboard",
+    "broadcast_form",
+    "utils",
+    *(f"client/{m}" for m in CLIENT_MODULES),
+]
 VIOLATIONS = """
 window.__violations = [];
 document.addEventListener("securitypolicyviolation", (event) => {

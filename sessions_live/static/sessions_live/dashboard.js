@@ -6,8 +6,9 @@
 // the model; the DOM follows at most once per animation frame, however many frames arrived.
 // The socket is the tab client's transport (client/transport.js), with its backoff.
 
+import { createBroadcastForm } from "./broadcast_form.js";
 import { createTransport } from "./client/transport.js";
-import { backoffDelay, socketUrl } from "./utils.js";
+import { backoffDelay, fill, socketUrl } from "./utils.js";
 
 export function formatDuration(seconds) {
   if (typeof seconds !== "number" || !Number.isFinite(seconds)) return "–";
@@ -42,9 +43,6 @@ export function settled(positions) {
   return keep;
 }
 
-const fill = (template, values) =>
-  String(template).replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
-
 // Columns, in the template's order.
 const USER = 0, IP = 1, BROWSER = 2, STARTED = 3, LAST = 4, IDLE = 5, EXPIRES = 6, TABS = 7;
 const STATE = 8, ACTIONS = 9;
@@ -62,6 +60,7 @@ function start(root, config) {
   const dirty = new Set(); // ids whose row changed since the last paint
   const doomed = []; // rows of removed sessions, to take out of the table
   let canEnd = root.dataset.canEnd === "true";
+  let canBroadcast = root.dataset.canBroadcast === "true";
   let sortByIdle = false;
   let scheduled = false, cleared = false, timesDue = false, resort = false, pendingTotals = null;
 
@@ -83,6 +82,7 @@ function start(root, config) {
   }
 
   const send = (frame) => transport.send(frame);
+  const broadcastForm = createBroadcastForm(root.querySelector("[data-broadcast]"), { strings, send });
 
   function schedule() {
     if (scheduled) return;
@@ -104,7 +104,7 @@ function start(root, config) {
   function create(entry) {
     const tr = document.createElement("tr");
     tr.dataset.id = entry.row.id;
-    const count = canEnd ? ACTIONS + 1 : STATE + 1;
+    const count = canEnd || canBroadcast ? ACTIONS + 1 : STATE + 1;
     entry.cells = [];
     for (let column = 0; column < count; column++) entry.cells.push(tr.appendChild(document.createElement("td")));
     entry.cells[IDLE].className = "sessions-live-idle";
@@ -141,12 +141,13 @@ function start(root, config) {
       if (row.ended_by) label += " " + fill(strings.endedBy, { user: row.ended_by.username });
     }
     put(entry, STATE, label);
-    const endable = canEnd && state !== "ended";
-    if (canEnd && entry.endable !== endable) {
-      entry.endable = endable;
-      const td = entry.cells[ACTIONS];
-      if (endable) td.replaceChildren(button(strings.end, "end"), button(strings.endUser, "end_user"));
-      else td.replaceChildren();
+    const live = state !== "ended";
+    if ((canEnd || canBroadcast) && entry.endable !== live) {
+      entry.endable = live;
+      const buttons = [];
+      if (live && canEnd) buttons.push(button(strings.end, "end"), button(strings.endUser, "end_user"));
+      if (live && canBroadcast) buttons.push(button(strings.message, "message"), button(strings.messageUser, "message_user"));
+      entry.cells[ACTIONS].replaceChildren(...buttons);
     }
   }
 
@@ -250,6 +251,7 @@ function start(root, config) {
 
   function receive(frame) {
     const at = performance.now();
+    if (broadcastForm.answer(frame)) return; // the answer to a message staff sent
     if (frame.type === "snapshot") {
       // Everything again (a reconnection): the rows in it, and those of the `changes` after
       // it when it has `more`, replace the table.
@@ -258,6 +260,7 @@ function start(root, config) {
       doomed.length = 0;
       cleared = true;
       canEnd = Boolean(frame.can_end);
+      canBroadcast = Boolean(frame.can_broadcast);
     } else if (frame.type === "error") {
       // The frame's own message is for developers, in English: show the translated one.
       status.textContent = (frame.code === "not_found" ? strings.notFound : strings.forbidden) || "";
@@ -306,7 +309,10 @@ function start(root, config) {
     const entry = target && entries.get(target.closest("tr").dataset.id);
     if (!entry || entry.row.state === "ended") return;
     const { id, user } = entry.row;
-    if (target.dataset.action === "end") {
+    const action = target.dataset.action;
+    if (action === "message") broadcastForm.aim({ to: "session", id }, fill(strings.toSession, { user: user.username }));
+    else if (action === "message_user") broadcastForm.aim({ to: "user", user_id: user.id }, fill(strings.toUser, { user: user.username }));
+    else if (action === "end") {
       if (window.confirm(fill(strings.confirmEnd, { user: user.username }))) send({ type: "end", id });
     } else if (window.confirm(fill(strings.confirmEndUser, { user: user.username }))) {
       send({ type: "end_user", user_id: user.id });

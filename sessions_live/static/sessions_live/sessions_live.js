@@ -7,6 +7,7 @@
 // client/activity.js (throttled activity reports); ../utils.js is shared with the dashboard.
 
 import { createActivity } from "./client/activity.js";
+import { createBanner } from "./client/banner.js";
 import { createCountdown } from "./client/countdown.js";
 import { createDialog } from "./client/dialog.js";
 import { createTransport } from "./client/transport.js";
@@ -17,7 +18,7 @@ export { backoffDelay } from "./utils.js";
 export { announcementFor, fillTime, formatCountdown } from "./client/countdown.js";
 
 const CLOSE_NOT_AUTHENTICATED = 4401;
-const FRAME_TYPES = new Set(["hello", "active", "warning", "expired", "error"]);
+const FRAME_TYPES = new Set(["hello", "active", "warning", "expired", "error", "broadcast"]);
 
 /** `url` resolved against `base`, with next=`here` added unless it has one; null if not http(s). */
 export function withNext(url, here, base) {
@@ -66,7 +67,8 @@ export function start(config, doc = document, env = {}) {
   // confirmed, sent again after each reconnect.
   const tab = { connection: "connecting", finished: false, ended: false, pendingExtend: false, pendingLogout: false };
 
-  const emit = (name, detail) => doc.dispatchEvent(new CustomEvent(name, { detail }));
+  // True unless a listener called preventDefault() on a cancelable event.
+  const emit = (name, detail, cancelable = false) => doc.dispatchEvent(new CustomEvent(name, { detail, cancelable }));
   const here = () => win.location.pathname + win.location.search;
 
   const transport = createTransport({
@@ -90,6 +92,7 @@ export function start(config, doc = document, env = {}) {
     reconnecting: () => tab.connection === "reconnecting",
     actions: { answer, logout, dismissed },
   });
+  const banner = createBanner({ doc, strings });
 
   function go(url, addNext) {
     tab.finished = true;
@@ -120,8 +123,10 @@ export function start(config, doc = document, env = {}) {
 
   function receive(frame) {
     if (!FRAME_TYPES.has(frame.type)) return;
-    emit("sessions-live:" + frame.type, frame);
+    // An app may show staff's message its own way: preventDefault() keeps the banner away.
+    const unhandled = emit("sessions-live:" + frame.type, frame, frame.type === "broadcast");
     if (tab.finished) return;
+    if (frame.type === "broadcast" && unhandled) banner.show(frame);
     if (frame.type === "hello") {
       transport.resetBackoff();
       if (finite(frame.activity_interval) > 0) activity.setInterval(frame.activity_interval);

@@ -31,3 +31,7 @@ export function parseFrame(data) {
 
 /** `value` if it is a finite number, else null. */
 export const finite = (value) => (typeof value === "number" && Number.isFinite(value) ? value : null);
+
+/** `template` with each %(name)s replaced by `values[name]` (an unknown name by nothing). */
+export const fill = (template, values) =>
+  String(template).replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
