@@ -11,9 +11,7 @@ urlpatterns = [
     path("logout", auth_views.LogoutView.as_view(), name="logout"),
     # Django's own views: every other session of the account ends, told why.
     path("password", auth_views.PasswordChangeView.as_view(), name="password_change"),
-    path(
-        "password/done", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
-    ),
+    path("password/done", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
     path("account/sessions/", include("sessions_live.urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
