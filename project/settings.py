@@ -199,6 +199,8 @@ SESSIONS_LIVE = {
 if proxies := os.environ.get("SESSIONS_LIVE_TRUSTED_PROXIES", ""):
     # Behind a reverse proxy: the addresses (or networks) whose X-Forwarded-For is believed.
     SESSIONS_LIVE["TRUSTED_PROXIES"] = [p.strip() for p in proxies.split(",") if p.strip()]
+if _env_bool("SESSIONS_LIVE_REAUTH_IN_PLACE", False):
+    SESSIONS_LIVE["REAUTH_IN_PLACE"] = True
 if "SESSIONS_LIVE_CLOSE_GRACE" in os.environ:
     SESSIONS_LIVE["CLOSE_GRACE"] = float(os.environ["SESSIONS_LIVE_CLOSE_GRACE"])
 # What the records keep of visitors: "full" (the default), "network"/"family", or "none".

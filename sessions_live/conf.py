@@ -73,6 +73,9 @@ class SessionsLiveSettings:
     #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason
     #: "replaced"). None: no limit.
     MAX_SESSIONS_PER_USER: int | None = None
+    #: When a session times out, ask for the same user's password in the dialog and carry on
+    #: where the page was, instead of leaving for the login page (docs/security.md).
+    REAUTH_IN_PLACE: bool = False
     #: Messages one staff member may send to open tabs per minute (from the dashboard).
     #: None: no limit.
     BROADCASTS_PER_MINUTE: int | None = 5

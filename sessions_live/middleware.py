@@ -25,7 +25,7 @@ from sessions_live.core import policy
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.passive import is_passive
 from sessions_live.runtime import lifecycle, push, revocation
-from sessions_live.web import current_request, injection, login_pages, signed_out_notice
+from sessions_live.web import current_request, injection, login_pages, reauth, signed_out_notice
 from sessions_live.web.refusal import refusal
 from sessions_live.web.sign_in import SESSION_MARKER, start_session
 
@@ -206,8 +206,8 @@ class SessionsLiveMiddleware:
             request.session.flush()
             request.user = AnonymousUser()
         login = login_pages.login_url(request)
-        if login_pages.is_login_page(request, login):
-            return None  # let the login page render, signed out
+        if login_pages.is_login_page(request, login) or reauth.is_endpoint(request):
+            return None  # let the login page (or the sign-in in place) answer, signed out
         return refusal(request, reason, live, login)
 
     def has_work_after(self, request: HttpRequest, key_before: str | None) -> bool:

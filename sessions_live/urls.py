@@ -12,4 +12,5 @@ urlpatterns = [
     path("", views.my_sessions, name="my_sessions"),
     path("end/", views.end_session, name="end_session"),
     path("end-others/", views.end_other_sessions, name="end_other_sessions"),
+    path("reauth/", views.reauth, name="reauth"),
 ]

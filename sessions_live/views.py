@@ -8,17 +8,21 @@ is what signing out does.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any, cast
 
+from django.contrib.auth import authenticate, login
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from sessions_live import store
@@ -27,7 +31,10 @@ from sessions_live.core import policy
 from sessions_live.core.privacy import device_of, kept_user_agent, shown_ip
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.runtime import lifecycle
+from sessions_live.web import reauth as reauthentication
 from sessions_live.web.privacy import what_is_kept
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -159,3 +166,31 @@ def end_session(request: HttpRequest) -> HttpResponse:
 def end_other_sessions(request: HttpRequest) -> HttpResponse:
     """End every live session of the user but this one."""
     return _end(request, _others(request, time.time()), {})
+
+
+@require_POST
+@never_cache
+def reauth(request: HttpRequest) -> JsonResponse:
+    """Sign the user a timed-out page names in again, in place (``REAUTH_IN_PLACE``): only that
+    user, with their password; anything else is refused and the page goes to the login page.
+    Answers ``{"ok": true, "csrf_token": ...}`` (the token Django rotated at sign-in)."""
+    if not get_settings().REAUTH_IN_PLACE:
+        raise Http404
+    expected = reauthentication.user_named_by(request.POST.get("token", ""))
+    if expected is None:
+        return JsonResponse(reauthentication.refusal("stale"), status=400)
+    if not reauthentication.attempt_allowed(expected):
+        logger.warning("sessions_live: too many sign-ins in place for user %s", expected)
+        return JsonResponse(reauthentication.refusal("throttled"), status=429)
+    user = authenticate(
+        request,
+        username=request.POST.get("username", ""),
+        password=request.POST.get("password", ""),
+    )
+    if user is None:
+        return JsonResponse(reauthentication.refusal("failed"), status=401)
+    if str(user.pk) != expected:
+        logger.warning("sessions_live: another user tried to sign in in place of user %s", expected)
+        return JsonResponse(reauthentication.refusal("other_user"), status=403)
+    login(request, user)
+    return JsonResponse({"ok": True, "csrf_token": get_token(request)})

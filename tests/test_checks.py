@@ -329,3 +329,34 @@ def test_the_docs_list_every_check_id_once_and_no_other() -> None:
     assert len(listed) == len(set(listed)), f"docs/checks.md lists an id twice: {sorted(listed)}"
     assert sorted(in_code - set(listed)) == [], "add these to the table of docs/checks.md"
     assert sorted(set(listed) - in_code) == [], "no such check: remove them from docs/checks.md"
+
+
+def test_reauth_in_place_without_its_urls_is_w008(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"REAUTH_IN_PLACE": True}
+    settings.ROOT_URLCONF = "tests.urls_without_sessions"
+    assert [m for m in run_checks(tags=["urls"]) if m.id.startswith("sessions_live")] == [
+        Warning(
+            "SESSIONS_LIVE['REAUTH_IN_PLACE'] is on, but sessions_live.urls is not included: "
+            "pages cannot sign in again in place and go to the login page as before.",
+            hint="Add path('account/sessions/', include('sessions_live.urls')) to your URLconf, "
+            "or turn REAUTH_IN_PLACE off.",
+            id="sessions_live.W008",
+        )
+    ]
+
+
+def test_reauth_in_place_with_the_csrf_token_in_the_session_is_w009(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"REAUTH_IN_PLACE": True}
+    settings.CSRF_USE_SESSIONS = True
+    assert [m for m in run_checks(tags=["urls"]) if m.id.startswith("sessions_live")] == [
+        Warning(
+            "SESSIONS_LIVE['REAUTH_IN_PLACE'] is on, but CSRF_USE_SESSIONS keeps the CSRF token "
+            "in the session, which ends with it: every sign-in in place is refused by the CSRF "
+            "check.",
+            hint="Keep the CSRF token in its cookie (CSRF_USE_SESSIONS = False), or turn "
+            "REAUTH_IN_PLACE off.",
+            id="sessions_live.W009",
+        )
+    ]
+    settings.SESSIONS_LIVE = {}
+    assert [m for m in run_checks(tags=["urls"]) if m.id.startswith("sessions_live")] == []

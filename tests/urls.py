@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.urls import include, path
 
 from sessions_live.passive import passive
@@ -36,6 +37,12 @@ def set_password_only(request: HttpRequest) -> HttpResponse:
     return HttpResponse("changed", content_type="text/html")
 
 
+@login_required
+def form_page(request: HttpRequest) -> HttpResponse:
+    """A page with a form and the client (the CSRF token comes with both)."""
+    return render(request, "tests/form_page.html")
+
+
 def flush(request: HttpRequest) -> HttpResponse:
     request.session.flush()  # a sign-out that sends no user_logged_out
     return HttpResponse("flushed", content_type="text/html")
@@ -57,6 +64,7 @@ urlpatterns = [
     ),
     path("set-password-only/", set_password_only),
     path("flush/", flush),
+    path("with-client/", form_page),
     path("passive-path/", api, name="passive_path"),
     path("passive-name/", api, name="passive_name"),
     path("ns/", include((named, "monitor"))),

@@ -140,7 +140,13 @@ def _lists(conf: SessionsLiveSettings) -> list[CheckMessage]:
 
 
 #: The settings that are True or False.
-FLAGS = ("EXPIRE_WHEN_ALL_TABS_CLOSED", "ALLOW_MISSING_ORIGIN", "ADMIN_CLIENT", "INJECT_CLIENT")
+FLAGS = (
+    "EXPIRE_WHEN_ALL_TABS_CLOSED",
+    "ALLOW_MISSING_ORIGIN",
+    "ADMIN_CLIENT",
+    "INJECT_CLIENT",
+    "REAUTH_IN_PLACE",
+)
 
 
 def _flags(conf: SessionsLiveSettings) -> list[CheckMessage]:

@@ -200,3 +200,21 @@ E008_MSG = "SESSIONS_LIVE must be a dict (or another mapping)."
 
 
 E008_HINT = "Write it as SESSIONS_LIVE = {'WARN_AFTER': 540, 'EXPIRE_AFTER': 600}."
+
+
+REAUTH_URL_NAME = "sessions_live:reauth"
+W008_MSG = (
+    "SESSIONS_LIVE['REAUTH_IN_PLACE'] is on, but sessions_live.urls is not included: pages "
+    "cannot sign in again in place and go to the login page as before."
+)
+W008_HINT = (
+    "Add path('account/sessions/', include('sessions_live.urls')) to your URLconf, or turn "
+    "REAUTH_IN_PLACE off."
+)
+W009_MSG = (
+    "SESSIONS_LIVE['REAUTH_IN_PLACE'] is on, but CSRF_USE_SESSIONS keeps the CSRF token in the "
+    "session, which ends with it: every sign-in in place is refused by the CSRF check."
+)
+W009_HINT = (
+    "Keep the CSRF token in its cookie (CSRF_USE_SESSIONS = False), or turn REAUTH_IN_PLACE off."
+)

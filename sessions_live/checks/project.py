@@ -74,6 +74,22 @@ def check_legacy_urls(
     return [Warning(messages.W005_MSG, hint=messages.W005_HINT, id="sessions_live.W005")]
 
 
+@register(Tags.urls)
+def check_reauth(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> list[CheckMessage]:
+    """REAUTH_IN_PLACE needs its endpoint routed (W008) and a CSRF token that outlives the
+    session (W009)."""
+    if get_settings().REAUTH_IN_PLACE is not True:
+        return []
+    found: list[CheckMessage] = []
+    try:
+        reverse(messages.REAUTH_URL_NAME)
+    except NoReverseMatch:
+        found.append(Warning(messages.W008_MSG, hint=messages.W008_HINT, id="sessions_live.W008"))
+    if getattr(settings, "CSRF_USE_SESSIONS", False):
+        found.append(Warning(messages.W009_MSG, hint=messages.W009_HINT, id="sessions_live.W009"))
+    return found
+
+
 @register("accessibility")
 def check_warning_time(
     app_configs: Sequence[Any] | None = None, **kwargs: Any

@@ -14,6 +14,7 @@ from sessions_live.conf import get_settings
 from sessions_live.core.protocol import TAB_SOCKET_PATH
 from sessions_live.core.vocabulary import EndReason
 from sessions_live.web import login_pages
+from sessions_live.web.reauth import offered
 
 #: In the last minute the countdown is announced this many seconds before the deadline.
 LAST_MINUTE_AT = (40, 20)
@@ -86,7 +87,7 @@ def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
     (:mod:`sessions_live.web.login_pages`)."""
     conf = get_settings()
     window = float(conf.EXPIRE_AFTER) - float(conf.WARN_AFTER)
-    return {
+    config: dict[str, Any] = {
         "url": "/" + TAB_SOCKET_PATH,
         "loginUrl": login_pages.login_url(request),
         "activityInterval": float(conf.ACTIVITY_INTERVAL),
@@ -100,6 +101,11 @@ def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
             "reconnecting": gettext("Connection lost. Reconnecting…"),
             "broadcastTitle": gettext("Message from the site:"),
             "dismiss": gettext("Dismiss"),
+            "toLogin": gettext("Go to the sign-in page"),
+            "reauthText": gettext(
+                "Your session has ended. Sign in again to carry on where you were; "
+                "nothing on this page is lost."
+            ),
             "announce": {
                 str(at): gettext("You will be signed out in %(duration)s.")
                 % {"duration": duration_text(at)}
@@ -107,3 +113,7 @@ def client_config(request: HttpRequest | None = None) -> dict[str, Any]:
             },
         },
     }
+    reauth = offered(request)
+    if reauth is not None:
+        config["reauth"] = reauth
+    return config

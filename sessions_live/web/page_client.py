@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.http import HttpRequest
 from django.template import Context
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 
 from sessions_live.web.client_config import client_config
 from sessions_live.web.nonce import CONTEXT_KEY, csp_nonce
@@ -27,6 +29,13 @@ def rendered(request: HttpRequest) -> bool:
     return bool(getattr(request, RENDERED, False))
 
 
+def username_label() -> str:
+    """What the user model calls the name one signs in with ("Username", "Email address")."""
+    model = get_user_model()
+    field = model._meta.get_field(model.USERNAME_FIELD)
+    return str(capfirst(getattr(field, "verbose_name", model.USERNAME_FIELD)))
+
+
 def render(
     request: HttpRequest | None, context: Context | Mapping[str, Any] | None = None
 ) -> SafeString:
@@ -36,8 +45,11 @@ def render(
     if request is None or user is None or not user.is_authenticated or rendered(request):
         return SafeString("")
     setattr(request, RENDERED, True)
+    config = client_config(request)
     values = {
-        "config": client_config(request),
+        "config": config,
+        "reauth": config.get("reauth"),
+        "username_label": username_label(),
         CONTEXT_KEY: csp_nonce(request, context),
         "request": request,
     }

@@ -31,7 +31,7 @@ STATIC = Path(sessions_live.__file__).parent / "static"
 JS = Path(__file__).parent.parent / "js"
 FILES = sorted(JS.glob("*.test.js"))
 #: Where each URL path is served from.
-CLIENT_MODULES = ("activity", "banner", "countdown", "dialog", "transport")
+CLIENT_MODULES = ("activity", "banner", "countdown", "dialog", "reauth", "transport")
 ROOTS = {"/static/": STATIC, "/js/": JS}
 PAGE = b"<!doctype html><html lang=en><meta charset=utf-8><title>JS unit tests</title><body></body>"
 #: The tests' names, as each file declares them: `test("name", ...)` at the start of a line.

@@ -10,6 +10,7 @@ import { createActivity } from "./client/activity.js";
 import { createBanner } from "./client/banner.js";
 import { createCountdown } from "./client/countdown.js";
 import { createDialog } from "./client/dialog.js";
+import { createReauth } from "./client/reauth.js";
 import { createTransport } from "./client/transport.js";
 import { finite, socketUrl } from "./utils.js";
 
@@ -57,6 +58,7 @@ export function start(config, doc = document, env = {}) {
     now = () => win.performance.now(),
     wallNow = () => Date.now(),
     random = Math.random,
+    fetch = (...args) => win.fetch(...args),
   } = env;
   const strings = (typeof config.strings === "object" && config.strings) || {};
   const announce = (typeof strings.announce === "object" && strings.announce) || {};
@@ -65,7 +67,7 @@ export function start(config, doc = document, env = {}) {
   // The tab's own state: the socket's, as announced; whether the page is leaving; the local
   // deadline passed without word from the server (ended); and the two requests not yet
   // confirmed, sent again after each reconnect.
-  const tab = { connection: "connecting", finished: false, ended: false, pendingExtend: false, pendingLogout: false };
+  const tab = { connection: "connecting", finished: false, ended: false, pendingExtend: false, pendingLogout: false, reauthing: null };
 
   // True unless a listener called preventDefault() on a cancelable event.
   const emit = (name, detail, cancelable = false) => doc.dispatchEvent(new CustomEvent(name, { detail, cancelable }));
@@ -93,6 +95,13 @@ export function start(config, doc = document, env = {}) {
     actions: { answer, logout, dismissed },
   });
   const banner = createBanner({ doc, strings });
+  // reauthing: while the dialog asks for the password (REAUTH_IN_PLACE), where the tab goes
+  // if that fails: the `expired` frame's login page.
+  const reauth = createReauth({
+    doc, fetch, offer: config.reauth,
+    form: () => dialog.current()?.querySelector("[data-sessions-live-reauth]"),
+    done: reauthDone,
+  });
 
   function go(url, addNext) {
     tab.finished = true;
@@ -113,6 +122,7 @@ export function start(config, doc = document, env = {}) {
   // Socket -----------------------------------------------------------------------------------
 
   function closed(code, final) {
+    if (final && tab.reauthing) return setConnection("closed"); // a new socket follows a sign-in
     if (final) {
       setConnection("closed");
       return tab.finished || go(loginUrl, true);
@@ -142,7 +152,9 @@ export function start(config, doc = document, env = {}) {
       dialog.show(frame.reason === "absolute" ? "absolute" : "warning");
     } else if (frame.type === "expired") {
       const redirect = typeof frame.redirect === "string" && frame.redirect ? frame.redirect : loginUrl;
-      go(onLoginPage(redirect, loginUrl, win.location.href), true);
+      const target = onLoginPage(redirect, loginUrl, win.location.href);
+      if (reauth.available(frame.reason)) enterReauth(target);
+      else go(target, true);
     }
   }
 
@@ -159,7 +171,7 @@ export function start(config, doc = document, env = {}) {
 
   function tick() {
     const left = countdown.remaining();
-    if (left === null || tab.finished) return;
+    if (left === null || tab.finished || tab.reauthing) return;
     dialog.current();
     // Every recorded activity reaches every tab as `active`, so a passed deadline means the
     // `expired` push was lost (or the socket is deaf): hide now, then ask the server.
@@ -178,6 +190,28 @@ export function start(config, doc = document, env = {}) {
     doc.documentElement.classList.add("sessions-live-ended");
     dialog.show("ended");
     if (!transport.connecting) transport.reconnect();
+  }
+
+  // The session timed out and the page may sign its user in again in place: it stays hidden,
+  // the dialog asks for the password; on success the page comes back as it was, with a new
+  // socket on the new session; any failure goes to the login page (`target`).
+  function enterReauth(target) {
+    tab.reauthing = target;
+    tab.ended = true;
+    doc.documentElement.classList.add("sessions-live-ended");
+    dialog.show("reauth");
+    reauth.start();
+  }
+
+  function reauthDone(ok) {
+    const target = tab.reauthing;
+    if (!target || tab.finished) return;
+    if (!ok) return go(target, true);
+    tab.reauthing = null;
+    leaveEnded();
+    dialog.hide();
+    transport.resetBackoff();
+    transport.reconnect();
   }
 
   function leaveEnded() {
@@ -199,6 +233,7 @@ export function start(config, doc = document, env = {}) {
   // answers `expired`. Once the deadline has passed ("ended"), the server refuses the
   // session anyway, and the button simply leads to the login page.
   function logout() {
+    if (tab.reauthing) return go(tab.reauthing, true);
     if (dialog.mode === "ended") return go(loginUrl, true);
     tab.pendingLogout = true;
     doc.documentElement.classList.add("sessions-live-ended");
@@ -216,7 +251,7 @@ export function start(config, doc = document, env = {}) {
   // meaning, and the warning comes back unless the extend request is on its way.
   function dismissed(showing) {
     answer();
-    if (showing === "ended" || (showing === "warning" && tab.pendingExtend)) dialog.reopen(showing);
+    if (showing === "ended" || showing === "reauth" || (showing === "warning" && tab.pendingExtend)) dialog.reopen(showing);
   }
 
   // A lease asks the server to keep the session from idling out for `seconds` (a video, a long

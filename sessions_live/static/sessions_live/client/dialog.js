@@ -16,7 +16,8 @@
 export function createDialog({ doc, setTimeout, clearTimeout, strings, content, reconnecting, actions }) {
   const win = doc.defaultView;
   // parts: the dialog in the document now and its elements; texts: what the template said;
-  // mode: what it shows, null (closed), "warning", "absolute" or "ended"; previousFocus: where
+  // mode: what it shows, null (closed), "warning", "absolute", "ended" or "reauth" (signing in
+  // again in place, client/reauth.js); previousFocus: where
   // focus goes back on close; focusedLogout: "Sign out" had the focus last; finished: the page
   // is leaving, show nothing again.
   const parts = { dialog: null, text: null, countdown: null, announce: null, title: null, extend: null, logout: null, status: null };
@@ -88,25 +89,28 @@ export function createDialog({ doc, setTimeout, clearTimeout, strings, content, 
       if (!again) state.previousFocus = doc.activeElement;
       try { dialog.showModal(); } catch { return; } // detached, or opened non-modal elsewhere
     }
-    const text = { warning: texts.idle, absolute: strings.absolute, ended: strings.ended }[next];
+    const text = { warning: texts.idle, absolute: strings.absolute, ended: strings.ended, reauth: strings.reauthText }[next];
+    const over = next === "ended" || next === "reauth"; // the session is over: no countdown
     if (parts.text) parts.text.textContent = text ?? "";
-    if (parts.title) parts.title.textContent = next === "ended" ? strings.endedTitle || texts.title : texts.title;
+    if (parts.title) parts.title.textContent = over ? strings.endedTitle || texts.title : texts.title;
     if (extend) {
       // At the absolute limit nothing can extend the session: the button only acknowledges.
-      extend.hidden = next === "ended";
+      extend.hidden = over;
       extend.textContent = next === "absolute" ? strings.continue || texts.extend : texts.extend;
     }
-    if (logout) logout.textContent = next === "ended" ? strings.signIn || texts.logout : texts.logout;
+    if (logout) logout.textContent = { ended: strings.signIn, reauth: strings.toLogin }[next] || texts.logout;
+    const form = dialog.querySelector("[data-sessions-live-reauth]");
+    if (form) form.hidden = next !== "reauth"; // signing in again in place (client/reauth.js)
     if (parts.status) parts.status.hidden = !reconnecting();
     const { countdown, announcement } = content();
-    if (parts.countdown) parts.countdown.textContent = next === "ended" ? "" : countdown;
+    if (parts.countdown) parts.countdown.textContent = over ? "" : countdown;
     if (opening || changed) {
       // Shown again, focus goes back to the button that had it: Enter must not change meaning.
       const button = [keepLogout ? logout : null, extend, logout].find((b) => b && !b.hidden);
       if (button && (opening || button !== doc.activeElement)) button.focus();
       // One announcement on opening (not again for the same warning in a new dialog); the
       // countdown itself is aria-hidden.
-      if (!again) say(next === "ended" ? strings.ended : announcement);
+      if (!again) say(over ? text : announcement);
     }
   }
 
@@ -141,7 +145,7 @@ export function createDialog({ doc, setTimeout, clearTimeout, strings, content, 
     // button would otherwise leave for the browser's own controls.
     element.addEventListener("keydown", (event) => {
       if (event.key !== "Tab" || element !== parts.dialog) return;
-      const buttons = [...element.querySelectorAll("button")].filter((b) => !b.hidden && !b.disabled);
+      const buttons = [...element.querySelectorAll("button, input")].filter((b) => !b.disabled && !b.closest("[hidden]") && b.type !== "hidden");
       if (buttons.length === 0) return;
       const first = buttons[0], last = buttons[buttons.length - 1];
       const inside = buttons.includes(doc.activeElement);
