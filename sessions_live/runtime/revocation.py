@@ -151,7 +151,8 @@ def session_created(session_key: str, data: Mapping[str, object]) -> None:
 def session_deleted(session_key: str, *, now: float) -> bool:
     """A Django session's row was deleted (``flush()``, ``clearsessions``, any code): end its
     record with ``revoked``; True if this call did. A key cycle moves the record to the new
-    key instead; the request's own flush is left to :func:`settle` (a sign-in may follow)."""
+    key instead (the middleware does, for the request's own session, as for a sign-in); the
+    request's own flush is left to :func:`settle` (a sign-in may follow)."""
     request = current_request.get()
     session = getattr(request, "session", None)
     if request is not None and session is not None and session.session_key == session_key:
@@ -164,7 +165,8 @@ def session_deleted(session_key: str, *, now: float) -> bool:
     marker, new_key = _created.get()
     if marker == live.pk.hex and new_key != session_key:
         _created.set(_NONE_CREATED)
-        store.rekey(session_key, new_key)
+        if session is None or session.session_key != new_key:
+            store.rekey(session_key, new_key)  # the request's own cycle: the middleware follows
         return False
     return lifecycle.end_session(live, EndReason.REVOKED, now=now, when_committed=True)
 
