@@ -29,6 +29,7 @@ BENCHMARKS = {
     "storm": "storm",
     "dashboard": "dashboard_load",
     "injection": "injection",
+    "kills": "kills",
 }
 
 

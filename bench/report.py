@@ -18,6 +18,7 @@ from .report_sections import (
     capacity_section,
     floor_section,
     idle_section,
+    kills_section,
     propagation_section,
     timeliness_section,
 )
@@ -48,6 +49,7 @@ SECTIONS: dict[str, Callable[..., list[str]]] = {
     "storm": storm_report.section,
     "dashboard": dashboard_report.section,
     "injection": injection.section,
+    "kills": kills_section,
     "floor": floor_section,
 }
 

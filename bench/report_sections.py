@@ -1,6 +1,6 @@
-"""docs/benchmarks.md's sections of the floor, propagation, timeliness, idle and capacity
-benchmarks, with their plots (the storm's and the dashboard's are in storm_report.py and
-dashboard_report.py)."""
+"""docs/benchmarks.md's sections of the floor, propagation, timeliness, idle, capacity and
+kill-to-tab benchmarks, with their plots (the storm's and the dashboard's are in
+storm_report.py and dashboard_report.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from .harness import pyplot, save_figure
 from .idle_windows import METRICS
+from .kills import KINDS
 
 
 def ms(entry: dict[str, Any]) -> str:
@@ -66,6 +67,57 @@ def propagation_section(
         )
     lines.append("")
     return [*lines, *plot_cdf("propagation", result, "latency (ms)", images)]
+
+
+#: What each scope of benchmark 9's kinds ends.
+ENDS = {
+    "other": "the other session",
+    "user": "both sessions",
+    "session": "one session",
+}
+
+
+def kills_section(result: dict[str, Any], images: Path) -> list[str]:
+    push = result.get("bare_push", {})
+    lines = [
+        "## Kill to tab (benchmark 9)",
+        "",
+        "Each way Django ends a session's validity, from the moment the kill is made to",
+        "`expired` reaching each open tab of the sessions it ends. Each sample: a fresh user",
+        f"signed in twice, {result.get('tabs_per_session')} tabs per session over two daphne"
+        " processes (RedisChannelLayer); the",
+        "password view is a POST from the client, the rest run in a Django process of their",
+        "own (as a shell, a script or a Celery task does); a session a kill must spare is",
+        "checked to live on. Against the bare push, taken on the same tabs in each sample just",
+        "before the kill (an `extend` until `active` reaches a tab on the other process, as in",
+        "benchmark 3), and the reference, which pushes nothing: a killed session's tab learns at",
+        "its next request or poll, up to EXPIRE_AFTER - WARN_AFTER, 60 s at its defaults (by",
+        "design). Target: p99 under 1 s.",
+        "",
+        "| kill (reason told) | ends | tabs told (samples) | p50 / p99 / max (ms) |"
+        " p50 / p99 vs bare push | p99 vs reference (60 s) | missed | the call, p50 / p99 (ms) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for kind, (scope, reason, label) in KINDS.items():
+        entry = result["kinds"].get(kind, {})
+        ends = "one session or both, in turns" if kind == "ending_api" else ENDS[scope]
+        calls = ", ".join(f"{c['p50_ms']:.0f} / {c['p99_ms']:.0f}" for c in entry["call"].values())
+        lines.append(
+            f"| {label} (`{reason}`) | {ends} | {entry.get('n', 0)} ({entry.get('samples')}) |"
+            f" {ms(entry)} | {ratio(entry.get('p50_ms'), push.get('p50_ms'))} /"
+            f" {ratio(entry.get('p99_ms'), push.get('p99_ms'))} |"
+            f" {ratio(60_000, entry.get('p99_ms'))} faster | {entry.get('missed')} | {calls} |"
+        )
+    lines += [
+        f"| bare push: `extend` to `active` on the other process | - | {push.get('n')} |"
+        f" {ms(push)} | 1.0x / 1.0x | {ratio(60_000, push.get('p99_ms'))} faster | - | - |",
+        "",
+        "The call: how long the kill itself took, as its caller saw it (the POST until its",
+        "response; the Django call in its process); for the ending API, `end_session` then",
+        "`end_user_sessions`.",
+        "",
+    ]
+    return lines
 
 
 def timeliness_section(result: dict[str, Any], images: Path) -> list[str]:

@@ -1,0 +1,77 @@
+"""The Django process that makes benchmark 9's kills (bench/kills.py): ``python -m
+bench.kill_process`` on the demo's settings, database and Redis, as a shell, a script or a
+Celery task runs. It reads one JSON command a line on stdin and answers each with one line on
+stdout: ``user`` (create one), ``arm`` (prepare a kill: load what it needs), ``go`` (make it,
+answering how long the call took on this process's clock), ``hash`` (one PBKDF2 hash, to say
+what the demo's MD5 leaves out).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+
+def serve() -> None:
+    """Read commands on stdin, one JSON line each; answer each with one line on stdout."""
+    import django
+
+    django.setup()
+
+    from datetime import timedelta
+    from functools import partial
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from sessions_live import ending
+
+    out = os.fdopen(os.dup(1), "w", buffering=1)
+    os.dup2(2, 1)  # anything else printed goes to the log
+    sessions, users = import_module(settings.SESSION_ENGINE).SessionStore, get_user_model()
+
+    def arm(call: str, username: str, key: str) -> Callable[[], object]:
+        user = users._default_manager.get(username=username)
+        if call == "clearsessions":  # its row expired, for clearsessions to delete
+            past = timezone.now() - timedelta(days=1)
+            sessions.get_model_class().objects.filter(session_key=key).update(expire_date=past)
+        kills: dict[str, Callable[[], object]] = {
+            "set_password_save": lambda: (user.set_password(uuid.uuid4().hex), user.save()),
+            "deactivate": lambda: (setattr(user, "is_active", False), user.save()),
+            "delete_user": user.delete,
+            "session_flush": sessions(key).flush,
+            "clearsessions": partial(call_command, "clearsessions"),
+            "end_session": partial(ending.end_session, key),
+            "end_user_sessions": partial(ending.end_user_sessions, user),
+        }
+        return kills[call]
+
+    armed: Callable[[], object] | None = None
+    for line in sys.stdin:
+        command, reply = json.loads(line), {}
+        if command["op"] == "user":
+            users._default_manager.create_user(command["username"], password=command["password"])
+        elif command["op"] == "arm":
+            armed = arm(command["call"], command["username"], command["key"])
+        elif command["op"] == "hash":  # what Django's default hasher costs here
+            hasher = PBKDF2PasswordHasher()
+            started = time.perf_counter()
+            hasher.encode(uuid.uuid4().hex, hasher.salt())
+            reply["took"] = time.perf_counter() - started
+        elif command["op"] == "go" and armed is not None:
+            started = time.perf_counter()
+            armed()
+            reply["took"] = time.perf_counter() - started
+        out.write(json.dumps(reply) + "\n")
+
+
+if __name__ == "__main__":
+    serve()
