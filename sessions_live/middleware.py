@@ -60,6 +60,7 @@ class SessionsLiveMiddleware:
             return self.answer(request)
 
     def answer(self, request: HttpRequest) -> HttpResponse:
+        revocation.forget_cycles()
         key_before = request.session.session_key
         refused = self.enforce(request) if key_before else None
         if refused is not None:
@@ -77,6 +78,7 @@ class SessionsLiveMiddleware:
             return await self.aanswer(request)
 
     async def aanswer(self, request: HttpRequest) -> HttpResponse:
+        revocation.forget_cycles()
         key_before = request.session.session_key
         if key_before:
             refused = await sync_to_async(self.enforce)(request)
@@ -193,6 +195,8 @@ class SessionsLiveMiddleware:
         cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
         if cookie and revocation.deleted_here(request, cookie):
             return cookie
+        if cookie and request.session.session_key is None:
+            return cookie  # flushed while authenticating, by an engine that sends no signal
         key = request.session.session_key
         return key if key and SESSION_KEY in request.session else None
 

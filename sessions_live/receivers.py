@@ -8,6 +8,7 @@ import time
 from importlib import import_module
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in, user_logged_out
@@ -19,7 +20,7 @@ from django.http import HttpRequest
 
 from sessions_live import store
 from sessions_live.models import EndReason
-from sessions_live.runtime import lifecycle, revocation
+from sessions_live.runtime import credentials, lifecycle, revocation
 from sessions_live.web.sign_in import start_session
 
 
@@ -50,27 +51,35 @@ def on_logged_out(*, request: HttpRequest | None, **kwargs: Any) -> None:
 
 @receiver(pre_save, dispatch_uid="sessions_live.user_saving")
 def on_user_saving(
-    *, sender: type[Model], instance: Model, raw: bool, update_fields: Any, **kwargs: Any
+    *,
+    sender: type[Model],
+    instance: Model,
+    raw: bool,
+    using: str,
+    update_fields: Any,
+    **kwargs: Any,
 ) -> None:
     """Any save of a user (a view, the admin, a shell, a data migration's historical model):
     keep its credentials as the database has them, to compare after the save."""
-    if not raw and revocation.is_user_model(sender):
-        revocation.remember_credentials(sender, instance, update_fields)
+    if not raw and credentials.is_user_model(sender):
+        credentials.remember_credentials(sender, instance, update_fields, using)
 
 
 @receiver(post_save, dispatch_uid="sessions_live.user_saved")
-def on_user_saved(*, sender: type[Model], instance: Model, raw: bool, **kwargs: Any) -> None:
+def on_user_saved(
+    *, sender: type[Model], instance: Model, raw: bool, update_fields: Any, **kwargs: Any
+) -> None:
     """A password changed or an account deactivated: end the user's sessions."""
-    if raw or not revocation.is_user_model(sender):
+    if raw or not credentials.is_user_model(sender):
         return
-    reason = revocation.change_of(instance)
+    reason = credentials.change_of(instance, update_fields)
     if reason is not None:
-        revocation.credentials_changed(instance, reason, now=time.time())
+        credentials.credentials_changed(instance, reason, now=time.time())
 
 
 def on_user_deleting(*, instance: Model, **kwargs: Any) -> None:
     """A user is deleted, and its records with it: end its sessions first."""
-    revocation.user_deleted(instance, now=time.time())
+    credentials.user_deleted(instance, now=time.time())
 
 
 def on_session_saved(*, instance: AbstractBaseSession, created: bool, **kwargs: Any) -> None:
@@ -79,17 +88,25 @@ def on_session_saved(*, instance: AbstractBaseSession, created: bool, **kwargs: 
         revocation.session_created(instance.session_key, instance.get_decoded())
 
 
-def on_session_deleted(*, instance: AbstractBaseSession, **kwargs: Any) -> None:
+def on_session_deleted(
+    *, sender: type[AbstractBaseSession], instance: AbstractBaseSession, **kwargs: Any
+) -> None:
     """A Django session's row is deleted, by whatever code: end its record."""
-    revocation.session_deleted(instance.session_key, now=time.time())
+    revocation.session_deleted(sender, instance.session_key, now=time.time())
 
 
 def connect_model_receivers() -> None:
     """Connect the receivers that need a model class as sender: a receiver for any sender of
-    ``pre_delete``/``post_delete`` would stop Django's fast deletes for every model."""
-    pre_delete.connect(
-        on_user_deleting, sender=get_user_model(), dispatch_uid="sessions_live.user_deleting"
-    )
+    ``pre_delete``/``post_delete`` would stop Django's fast deletes for every model. The
+    user model's proxies send their own ``pre_delete``."""
+    user_model = get_user_model()
+    for model in apps.get_models():
+        if model is user_model or (model._meta.proxy and model._meta.concrete_model is user_model):
+            pre_delete.connect(
+                on_user_deleting,
+                sender=model,
+                dispatch_uid=f"sessions_live.user_deleting.{model._meta.label}",
+            )
     for model in session_models():
         uid = f"sessions_live.{model._meta.label}"
         post_save.connect(on_session_saved, sender=model, dispatch_uid=f"{uid}.saved")

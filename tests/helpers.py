@@ -7,6 +7,7 @@ import datetime as dt
 import inspect
 from collections.abc import Awaitable, Callable
 
+from django.contrib.auth.hashers import MD5PasswordHasher
 from django.db.models import F
 from django.test import Client
 
@@ -48,3 +49,10 @@ async def eventually(
             waited_for = what or getattr(condition, "__qualname__", repr(condition))
             raise AssertionError(f"waited {within} s in vain for {waited_for}")
         await asyncio.sleep(0.01)
+
+
+class UpgradedHasher(MD5PasswordHasher):
+    """A hasher that comes first, so that Django upgrades the tests' MD5 hashes at sign-in
+    (as fast as MD5: the tests are not about hashing)."""
+
+    algorithm = "md5_upgraded"

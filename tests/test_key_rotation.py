@@ -243,7 +243,7 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
     # One handshake deleted the user's Django session: signed out of every page and tab.
     assert not await sync_to_async(row_exists)(key)
     response = await sync_to_async(client.get)("/page/", headers=NAVIGATE)
-    assert response["Location"] == "/login/?next=/page/"
+    assert response["Location"] == "/login/?signed_out=revoked&next=%2Fpage%2F"  # told why
     # The tab consumer said so, once per process, naming the fix.
     warnings = [r for r in caplog.records if "SECRET_KEY_FALLBACKS" in r.getMessage()]
     assert [r.levelno for r in warnings] == [logging.WARNING]
@@ -475,7 +475,7 @@ async def test_a_session_row_deleted_elsewhere_ends_its_record_once(
     assert (await frame(tab))["reason"] == "revoked"
     assert await closed_with(tab) == 4401
     response = await sync_to_async(client.get)("/page/", headers=NAVIGATE)
-    assert response["Location"] == "/login/?next=/page/"
+    assert response["Location"] == "/login/?signed_out=revoked&next=%2Fpage%2F"  # told why
     assert [e["reason"] for e in endings] == ["revoked"]
     assert len(logouts) == 1
 

@@ -306,3 +306,72 @@ def test_a_historical_model_before_sessions_live_s_tables_is_left_alone(
     row.save()  # no query of a missing table: nothing to end, and no error
     assert User.objects.get(pk=user.pk).password == "!"
     assert reasons(one) == [""]
+
+
+def test_a_rolled_back_password_change_in_the_view_keeps_its_own_session_too(
+    user: AbstractUser,
+) -> None:
+    here, elsewhere = sign_in(user), sign_in(user)
+    assert here.post("/set-password-then-fail/", {"password": NEW}).status_code == 200
+    assert reasons(here, elsewhere) == ["", ""]
+    assert here.get("/page/", headers=HTML).status_code == 200
+
+
+def test_a_view_that_changes_its_password_and_writes_its_session_answers_as_django_does(
+    user: AbstractUser,
+) -> None:
+    client = sign_in(user)
+    response = client.post("/set-password-and-note/", {"password": NEW})
+    assert response.status_code == 200  # no SessionInterrupted: the session is left to Django
+    assert reasons(client) == ["password_changed"]
+    assert client.get("/page/", headers=HTML)["Location"] == (
+        "/login/?signed_out=password_changed&next=%2Fpage%2F"
+    )
+
+
+def test_a_hash_upgraded_at_sign_in_is_no_password_change(
+    user: AbstractUser, settings: Any
+) -> None:
+    """A canary on Django's check_password: a password hashed with a hasher that is no longer
+    the first is saved again, rehashed, with ``_password`` cleared and only ``password``."""
+    elsewhere = sign_in(user)
+    settings.PASSWORD_HASHERS = ["tests.helpers.UpgradedHasher", *settings.PASSWORD_HASHERS]
+    before = get_user_model().objects.get(pk=user.pk).password
+    sign_in(user)  # checks the password, and upgrades its hash
+    assert get_user_model().objects.get(pk=user.pk).password != before
+    assert reasons(elsewhere) == [""]
+
+
+def test_deleting_many_session_rows_costs_a_few_queries_however_many(
+    user: AbstractUser, django_assert_max_num_queries: Any
+) -> None:
+    def expire(count: int) -> list[Client]:
+        clients = [sign_in(user) for _ in range(count)]
+        Session.objects.filter(session_key__in=[c.session.session_key for c in clients]).update(
+            expire_date=timezone.now() - timezone.timedelta(seconds=1)
+        )
+        return clients
+
+    from django.db import connection as db
+    from django.test.utils import CaptureQueriesContext
+
+    reads = []
+    for count in (5, 40):
+        clients = expire(count)
+        with CaptureQueriesContext(db) as queries:
+            call_command("clearsessions")
+        reads.append([q["sql"] for q in queries.captured_queries if q["sql"].startswith("SELECT")])
+        assert set(reasons(*clients)) == {"revoked"}
+    # Django's own read of the expired rows, then one for the rows still there and one for
+    # their records: the same for 5 rows and for 40 (the writes are each ending's own).
+    assert [len(found) for found in reads] == [3, 3], reads
+
+
+def test_the_cache_engine_s_refusal_says_why_too(user: AbstractUser, settings: Any) -> None:
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cache"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    here, elsewhere = sign_in(user), sign_in(user)
+    assert here.post("/password/", CHANGE).status_code == 302
+    assert elsewhere.get("/page/", headers=HTML)["Location"] == (
+        "/login/?signed_out=password_changed&next=%2Fpage%2F"
+    )

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
@@ -43,6 +44,28 @@ def form_page(request: HttpRequest) -> HttpResponse:
     return render(request, "tests/form_page.html")
 
 
+@login_required
+def set_password_then_fail(request: HttpRequest) -> HttpResponse:
+    """A password change that rolls back (a later step of the view failed, and was caught)."""
+    try:
+        with transaction.atomic():
+            request.user.set_password(request.POST["password"])
+            request.user.save()
+            raise RuntimeError("a later step failed")
+    except RuntimeError:
+        pass
+    return HttpResponse("not changed", content_type="text/html")
+
+
+@login_required
+def set_password_and_note(request: HttpRequest) -> HttpResponse:
+    """A password change (not keeping the session) by a view that writes to its session."""
+    request.user.set_password(request.POST["password"])
+    request.user.save()
+    request.session["note"] = "changed"
+    return HttpResponse("changed", content_type="text/html")
+
+
 def flush(request: HttpRequest) -> HttpResponse:
     request.session.flush()  # a sign-out that sends no user_logged_out
     return HttpResponse("flushed", content_type="text/html")
@@ -64,6 +87,8 @@ urlpatterns = [
     ),
     path("set-password-only/", set_password_only),
     path("flush/", flush),
+    path("set-password-then-fail/", set_password_then_fail),
+    path("set-password-and-note/", set_password_and_note),
     path("with-client/", form_page),
     path("passive-path/", api, name="passive_path"),
     path("passive-name/", api, name="passive_name"),

@@ -57,6 +57,16 @@ def forget(now: float) -> int:
     return store.delete_ended_before(cutoff)
 
 
+def look_for_vanished(now: float) -> list[tuple[uuid.UUID, str]]:
+    """The sessions of this process's tabs that the session cache evicted, ended; nothing if
+    the cache cannot be asked now (the rest of the sweep has run already)."""
+    try:
+        return [(live.pk, live.end_reason) for live in vanished.look(presence.held_keys(), now)]
+    except Exception:
+        logger.warning("sessions_live: could not ask the session cache for evicted sessions")
+        return []
+
+
 def sweep_once(now: float) -> SweepResult:
     """Everything, now: prune dead processes' tabs, end what is due, forget old records."""
     result = SweepResult()
@@ -101,10 +111,6 @@ class Sweeper:
         result = SweepResult()
         beaten = presence.beaten
         result.ended_elsewhere = presence.beat_if_due(now)
-        if presence.beaten != beaten:  # at each heartbeat: evicted sessions
-            result.ended_elsewhere += [
-                (live.pk, live.end_reason) for live in vanished.look(presence.held_keys(), now)
-            ]
         if now >= self.prune_at:
             result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
             self.prune_at = now + PRUNE_INTERVAL
@@ -120,6 +126,8 @@ class Sweeper:
         if now >= self.forget_at:
             result.forgotten = forget(now)
             self.forget_at = now + FORGET_INTERVAL
+        if presence.beaten != beaten:  # at each heartbeat, last: sessions a cache evicted
+            result.ended_elsewhere += look_for_vanished(now)
         return result
 
     async def run(self) -> None:
