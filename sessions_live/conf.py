@@ -76,6 +76,10 @@ class SessionsLiveSettings:
     #: When a session times out, ask for the same user's password in the dialog and carry on
     #: where the page was, instead of leaving for the login page (docs/security.md).
     REAUTH_IN_PLACE: bool = False
+    #: Dotted path to ``f(user) -> bool``: whether that user may sign in again in place (say
+    #: False for a second factor sessions-live cannot see). None: every user with a usable
+    #: password and no django-allauth MFA or django-otp device.
+    REAUTH_ALLOWED: str | None = None
     #: Messages one staff member may send to open tabs per minute (from the dashboard).
     #: None: no limit.
     BROADCASTS_PER_MINUTE: int | None = 5

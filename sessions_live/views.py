@@ -172,25 +172,28 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
 @never_cache
 def reauth(request: HttpRequest) -> JsonResponse:
     """Sign the user a timed-out page names in again, in place (``REAUTH_IN_PLACE``): only that
-    user, with their password; anything else is refused and the page goes to the login page.
-    Answers ``{"ok": true, "csrf_token": ...}`` (the token Django rotated at sign-in)."""
+    user, with their password, while the page's record has ended at a timeout; anything else
+    gets one answer, and the page goes to the login page. Answers ``{"ok": true,
+    "csrf_token": ..., "token": ...}``: the token Django rotated at sign-in, and the page's
+    token for its new session."""
     if not get_settings().REAUTH_IN_PLACE:
         raise Http404
-    expected = reauthentication.user_named_by(request.POST.get("token", ""))
-    if expected is None:
-        return JsonResponse(reauthentication.refusal("stale"), status=400)
-    if not reauthentication.attempt_allowed(expected):
-        logger.warning("sessions_live: too many sign-ins in place for user %s", expected)
-        return JsonResponse(reauthentication.refusal("throttled"), status=429)
-    user = authenticate(
-        request,
-        username=request.POST.get("username", ""),
-        password=request.POST.get("password", ""),
+    named = reauthentication.resumable(request.POST.get("token", ""))
+    if named is None:
+        return JsonResponse(reauthentication.REFUSED, status=403)
+    user, _ = named
+    if not reauthentication.attempt_allowed(request, user):
+        logger.warning("sessions_live: too many sign-ins in place for user %s", user.pk)
+        return JsonResponse({"ok": False, "reason": "throttled"}, status=429)
+    checked = authenticate(
+        request, username=user.get_username(), password=request.POST.get("password", "")
     )
-    if user is None:
-        return JsonResponse(reauthentication.refusal("failed"), status=401)
-    if str(user.pk) != expected:
-        logger.warning("sessions_live: another user tried to sign in in place of user %s", expected)
-        return JsonResponse(reauthentication.refusal("other_user"), status=403)
-    login(request, user)
-    return JsonResponse({"ok": True, "csrf_token": get_token(request)})
+    if checked is None or checked.pk != user.pk or not reauthentication.allowed(checked):
+        return JsonResponse(reauthentication.REFUSED, status=403)
+    login(request, checked)
+    reauthentication.succeeded(checked)
+    live = store.find(request.session.session_key or "")
+    answer = {"ok": True, "csrf_token": get_token(request)}
+    if live is not None:
+        answer["token"] = reauthentication.token_for(checked, live)
+    return JsonResponse(answer)

@@ -194,7 +194,7 @@ async def test_a_user_or_session_with_no_tab_open_is_not_found(
     ):
         await board.send_json_to({"type": "broadcast", "text": "hello", **target})
         assert await answer(board) == {
-            "type": "error",
+            "type": "broadcast_refused",
             "code": "not_found",
             "message": "No open tab to send it to.",
         }
@@ -213,7 +213,7 @@ async def test_staff_without_the_permission_may_not_send(
     assert (await frame(board))["can_broadcast"] is False
     await board.send_json_to({"type": "broadcast", "text": "hi"})
     assert await answer(board) == {
-        "type": "error",
+        "type": "broadcast_refused",
         "code": "forbidden",
         "message": "You may not send messages.",
     }
@@ -250,7 +250,7 @@ async def test_one_staff_member_sends_at_most_the_limit_a_minute(
         assert (await answer(board))["type"] == "broadcast_sent"
     await board.send_json_to({"type": "broadcast", "text": "one too many"})
     assert await answer(board) == {
-        "type": "error",
+        "type": "broadcast_refused",
         "code": "rate_limited",
         "message": "At most 2 messages a minute.",
     }
@@ -275,3 +275,38 @@ def test_messages_are_forgotten_with_the_ended_sessions(make_user: Callable[...,
     forget(now)
     assert list(Broadcast.objects.values_list("text", flat=True)) == ["3600"]
     assert not LiveSession.objects.exists()
+
+
+class Pauses:
+    """A scheduler that records its pauses and takes none."""
+
+    def __init__(self) -> None:
+        self.slept: list[float] = []
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+
+
+async def test_a_message_to_many_sessions_is_paced_and_no_push_holds_it_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from sessions_live.dashboard import broadcasting
+
+    sent: list[str] = []
+
+    async def push_send(group: str, event: dict[str, Any]) -> bool:
+        if group == "hung":
+            await asyncio.Event().wait()  # a Redis that never answers
+        sent.append(group)
+        return True
+
+    monkeypatch.setattr(broadcasting.push, "send", push_send)
+    monkeypatch.setattr(broadcasting, "PUSH_TIMEOUT", 0.01)
+    groups = ["hung", *(f"g{n}" for n in range(119))]
+    sending = broadcasting.Sending(Broadcast(pk=1, text="hi"), groups)
+    pauses = Pauses()
+    await broadcasting.push_all(sending, pauses)
+    assert sent == groups[1:]  # all but the hung one, which was given up
+    assert pauses.slept == [broadcasting.PUSH_PAUSE] * 2  # 120 groups: 3 batches of 50

@@ -360,3 +360,15 @@ def test_reauth_in_place_with_the_csrf_token_in_the_session_is_w009(settings: An
     ]
     settings.SESSIONS_LIVE = {}
     assert [m for m in run_checks(tags=["urls"]) if m.id.startswith("sessions_live")] == []
+
+
+def test_a_reauth_hook_that_is_no_callable_is_e016(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"REAUTH_ALLOWED": "no.such.module.hook"}
+    found = [m for m in checks.check_settings() if m.id == "sessions_live.E016"]
+    assert [m.msg.split(":")[0] for m in found] == [
+        "SESSIONS_LIVE['REAUTH_ALLOWED'] ('no.such.module.hook') does not name a callable"
+    ]
+    assert found[0].hint == (
+        "Name a function that takes a user and returns whether they may sign in again in "
+        "place, e.g. 'myproject.auth.may_reauth_in_place', or set it to None."
+    )

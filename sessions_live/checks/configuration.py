@@ -188,11 +188,16 @@ def _broadcast_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
 
 
 def _timeouts_hook(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    found: list[CheckMessage] = []
     problem = _hook_problem(conf.TIMEOUTS_FOR)
-    if problem is None:
-        return []
-    message = messages.E012_MSG.format(value=conf.TIMEOUTS_FOR, problem=problem)
-    return [Error(message, hint=messages.E012_HINT, id="sessions_live.E012")]
+    if problem is not None:
+        message = messages.E012_MSG.format(value=conf.TIMEOUTS_FOR, problem=problem)
+        found.append(Error(message, hint=messages.E012_HINT, id="sessions_live.E012"))
+    problem = _hook_problem(conf.REAUTH_ALLOWED)
+    if problem is not None:
+        message = messages.E016_MSG.format(value=conf.REAUTH_ALLOWED, problem=problem)
+        found.append(Error(message, hint=messages.E016_HINT, id="sessions_live.E016"))
+    return found
 
 
 def _hook_problem(path: Any) -> str | None:

@@ -218,3 +218,8 @@ W009_MSG = (
 W009_HINT = (
     "Keep the CSRF token in its cookie (CSRF_USE_SESSIONS = False), or turn REAUTH_IN_PLACE off."
 )
+E016_MSG = "SESSIONS_LIVE['REAUTH_ALLOWED'] ({value!r}) does not name a callable: {problem}."
+E016_HINT = (
+    "Name a function that takes a user and returns whether they may sign in again in place, "
+    "e.g. 'myproject.auth.may_reauth_in_place', or set it to None."
+)

@@ -8,6 +8,7 @@ rows of the last minute are also the rate limit, so it holds across processes.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from dataclasses import dataclass
@@ -22,14 +23,25 @@ from sessions_live.core.protocol import (
     BroadcastRequest,
     FrameError,
 )
+from sessions_live.core.scheduling import Scheduler
 from sessions_live.dashboard.rows import can_view
 from sessions_live.models import Broadcast, session_group
+from sessions_live.runtime import push
 
 logger = logging.getLogger(__name__)
 
 BROADCAST_PERMISSION = "sessions_live.broadcast_livesession"
 #: Seconds the rate limit counts over.
 RATE_WINDOW = 60.0
+#: Session groups a message is pushed to at once, and the seconds between two such batches:
+#: 100 group sends a second at most (DESIGN.md: channels-redis delivered every message at 150
+#: a second per process, not at 250).
+PUSHES_AT_ONCE = 50
+PUSH_PAUSE = 0.5
+#: Seconds one push may take before it is given up.
+PUSH_TIMEOUT = 2.0
+#: Messages being pushed, held until done (a task nobody holds may be collected).
+_pushing: set[asyncio.Task[None]] = set()
 
 
 def can_broadcast(user: Any) -> bool:
@@ -76,3 +88,28 @@ def prepare(request: BroadcastRequest, staff: Any, now: float) -> Sending:
         len(sessions),
     )
     return Sending(broadcast, [session_group(live_id) for live_id in sessions])
+
+
+def deliver(sending: Sending, scheduler: Scheduler) -> None:
+    """Push ``sending`` in the background, whether the dashboard that sent it stays or not."""
+    task = asyncio.get_running_loop().create_task(push_all(sending, scheduler))
+    _pushing.add(task)
+    task.add_done_callback(_pushing.discard)
+
+
+async def push_all(sending: Sending, scheduler: Scheduler) -> None:
+    """Push the message to each session's group, PUSHES_AT_ONCE at a time with PUSH_PAUSE
+    between, each push bounded in time: a hung Redis costs the message, not the process."""
+    event = sending.event()
+    for start in range(0, len(sending.groups), PUSHES_AT_ONCE):
+        if start:
+            await scheduler.sleep(PUSH_PAUSE)
+        batch = sending.groups[start : start + PUSHES_AT_ONCE]
+        await asyncio.gather(*(_bounded(push.send(group, event)) for group in batch))
+
+
+async def _bounded(pushing: Any) -> None:
+    try:
+        await asyncio.wait_for(pushing, PUSH_TIMEOUT)
+    except TimeoutError:
+        logger.warning("sessions_live: a message to open tabs was not pushed in time")

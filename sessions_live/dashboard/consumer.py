@@ -29,7 +29,7 @@ from sessions_live.core.protocol import (
     parse_dashboard_frame,
 )
 from sessions_live.dashboard import SessionRow, broadcasting, ending
-from sessions_live.runtime import outages, push
+from sessions_live.runtime import outages
 from sessions_live.runtime.sweep import sweeper
 from sessions_live.sockets.base import SiteSocket
 from sessions_live.web.sign_in import SESSION_MARKER
@@ -45,8 +45,6 @@ REMOVAL_CHECK_INTERVAL = 30.0
 #: message over its --websocket-max-message-size, which docs/deploying.md sets to 64 KiB (1 MiB
 #: by default; uvicorn limits only what it receives, with --ws-max-size).
 FRAME_BYTES = 60 * 1024
-#: Session groups a message is pushed to at once (the rest wait for them).
-PUSHES_AT_ONCE = 50
 
 
 def encode(data: Any) -> str:
@@ -219,24 +217,32 @@ class DashboardConsumer(SiteSocket):
             await self.refuse(FrameError(ERROR_NOT_FOUND, "No such live session."))
 
     async def broadcast(self, request: BroadcastRequest, user: Any) -> None:
-        """Send staff's message to the tabs it names, and say to how many sessions."""
+        """Send staff's message to the tabs it names: answered at once with how many sessions
+        it goes to (``broadcast_sent``) or why not (``broadcast_refused``), then pushed in the
+        background, paced, whether this dashboard stays or not."""
         if not await database_sync_to_async(broadcasting.can_broadcast)(user):
             logger.warning("sessions_live: %s may not send messages to tabs", user.get_username())
-            await self.refuse(FrameError(ERROR_FORBIDDEN, "You may not send messages."))
+            await self.refuse_broadcast(FrameError(ERROR_FORBIDDEN, "You may not send messages."))
             return
         try:
             sending = await database_sync_to_async(broadcasting.prepare)(
                 request, user, self.clock()
             )
         except FrameError as error:
-            await self.refuse(error)
+            await self.refuse_broadcast(error)
             return
-        event = sending.event()
-        for start in range(0, len(sending.groups), PUSHES_AT_ONCE):
-            batch = sending.groups[start : start + PUSHES_AT_ONCE]
-            await asyncio.gather(*(push.send(group, event) for group in batch))
+        broadcasting.deliver(sending, self.scheduler)
         await self.send_json(
-            {"type": "broadcast_sent", "id": event["id"], "sessions": len(sending.groups)}
+            {
+                "type": "broadcast_sent",
+                "id": str(sending.broadcast.pk),
+                "sessions": len(sending.groups),
+            }
+        )
+
+    async def refuse_broadcast(self, error: FrameError) -> None:
+        await self.send_json(
+            {"type": "broadcast_refused", "code": error.code, "message": error.message}
         )
 
     async def send_json(self, data: Any) -> None:

@@ -1,4 +1,4 @@
-import { createReauth, updateCsrf } from "/static/sessions_live/client/reauth.js";
+import { cookieValue, createReauth, updateCsrf } from "/static/sessions_live/client/reauth.js";
 import { start } from "/static/sessions_live/sessions_live.js";
 import { fakeTimers, fakeWebSockets } from "./fakes.js";
 import { deepEqual, equal, ok, test } from "./runner.js";
@@ -10,7 +10,7 @@ const DIALOG = `
   <p class="sessions-live-text">You will be signed out soon.</p>
   <p data-sessions-live-countdown aria-hidden="true"></p>
   <p role="status" aria-live="polite" data-sessions-live-announce></p>
-  <form class="sessions-live-reauth" data-sessions-live-reauth hidden>
+  <form class="sessions-live-reauth" data-sessions-live-reauth method="post" action="/account/sessions/reauth/" hidden>
     <p><label for="u">Username</label><input id="u" name="username" value="alice"></p>
     <p><label for="p">Password</label><input id="p" name="password" type="password"></p>
     <button type="submit">Sign in and carry on</button>
@@ -20,7 +20,7 @@ const DIALOG = `
 </dialog>
 <form id="page-form"><input type="hidden" name="csrfmiddlewaretoken" value="old"><textarea name="notes"></textarea></form>`;
 
-const OFFER = { url: "/account/sessions/reauth/", token: "1:signed", csrf: "old", username: "alice" };
+const OFFER = { url: "/account/sessions/reauth/", token: "1:signed", csrf: "old", username: "alice", csrfCookie: "test-csrf" };
 const STRINGS = {
   ended: "Your session has ended.", endedTitle: "Signed out", signIn: "Sign in again",
   reauthText: "Sign in again to carry on.", toLogin: "Go to the sign-in page",
@@ -67,7 +67,7 @@ test("offered only for a timeout, with an offer and a form", () => {
 
 test("a sign-in posts the form with the page's token and CSRF token, then updates the page", async () => {
   const { doc, done } = frame();
-  const { fetch, calls } = fakeFetch(200, { ok: true, csrf_token: "rotated" });
+  const { fetch, calls } = fakeFetch(200, { ok: true, csrf_token: "rotated", token: "2:signed" });
   const results = [];
   const offer = { ...OFFER };
   const reauth = createReauth({ doc, fetch, offer, form: () => doc.querySelector("[data-sessions-live-reauth]"), done: (...a) => results.push(a) });
@@ -81,6 +81,7 @@ test("a sign-in posts the form with the page's token and CSRF token, then update
   deepEqual(results, [[true, null]]);
   equal(doc.querySelector('#page-form [name="csrfmiddlewaretoken"]').value, "rotated");
   equal(offer.csrf, "rotated");
+  equal(offer.token, "2:signed", "the new session's token, for the next time");
   equal(form.elements.password.value, "", "the password is not kept in the page");
   done();
 });
@@ -114,6 +115,48 @@ test("the form takes the focus where it is empty: the password when the username
   holder.remove();
 });
 
+test("cookieValue: one cookie of the page's, decoded; null when it has none", () => {
+  const doc = { cookie: "a=1; test-csrf=abc%3D; b=2" };
+  equal(cookieValue(doc, "test-csrf"), "abc=");
+  equal(cookieValue(doc, "missing"), null);
+  equal(cookieValue({ cookie: "" }, "a"), null);
+});
+
+test("the newest CSRF token is the cookie's, where another tab's sign-in rotated it", async () => {
+  const { doc, done } = frame();
+  const cookies = { value: "test-csrf=fromcookie" };
+  Object.defineProperty(doc, "cookie", { get: () => cookies.value });
+  const { fetch, calls } = fakeFetch(403, { ok: false, reason: "refused" });
+  const reauth = createReauth({ doc, fetch, offer: { ...OFFER }, form: () => doc.querySelector("[data-sessions-live-reauth]"), done: () => {} });
+  reauth.start();
+  doc.querySelector("[data-sessions-live-reauth]").requestSubmit();
+  await settle();
+  equal(calls[0].fields.csrfmiddlewaretoken, "fromcookie");
+  cookies.value = "";
+  reauth.start();
+  doc.querySelector("[data-sessions-live-reauth]").requestSubmit();
+  await settle();
+  equal(calls[1].fields.csrfmiddlewaretoken, "old", "no cookie: the token the page was given");
+  done();
+});
+
+test("a form in a dialog that replaced the first one posts through fetch too, never by itself", async () => {
+  const { doc, done } = frame();
+  const { fetch, calls } = fakeFetch(200, { ok: true, csrf_token: "rotated" });
+  const results = [];
+  const reauth = createReauth({ doc, fetch, offer: { ...OFFER }, form: () => doc.querySelector("[data-sessions-live-reauth]"), done: (...a) => results.push(a) });
+  reauth.start();
+  const old = doc.querySelector("dialog");
+  old.replaceWith(old.cloneNode(true)); // what htmx or Turbo does to the page's body
+  const form = doc.querySelector("[data-sessions-live-reauth]");
+  form.elements.password.value = "secret";
+  form.requestSubmit();
+  await settle();
+  deepEqual([calls.length, results], [1, [[true, null]]]);
+  equal(doc.defaultView.location.href, "about:blank", "the page did not navigate");
+  done();
+});
+
 /** The client in a page of its own, on fake time and sockets, its fetch answering `answer`. */
 function client(answer) {
   const { doc, done } = frame();
@@ -125,7 +168,7 @@ function client(answer) {
   });
   sockets.last.open();
   sockets.last.deliver({ type: "hello", warn_in: 0, expires_in: 30, warn_after: 540, expire_after: 600, activity_interval: 10 });
-  return { doc, done, sockets, calls, api };
+  return { doc, done, sockets, calls, api, timers };
 }
 
 test("at an idle expiry the page stays, hidden, and the dialog asks for the password", () => {
@@ -144,7 +187,7 @@ test("at an idle expiry the page stays, hidden, and the dialog asks for the pass
 });
 
 test("signed in again: the page comes back as it was, on a new socket", async () => {
-  const { doc, done, sockets, api, calls } = client([200, { ok: true, csrf_token: "rotated" }]);
+  const { doc, done, sockets, api, calls, timers } = client([200, { ok: true, csrf_token: "rotated" }]);
   doc.querySelector('[name="notes"]').value = "unsaved words";
   sockets.last.deliver({ type: "expired", reason: "idle", redirect: "/login?signed_out=idle" });
   sockets.last.closeFromServer(4401);
@@ -158,6 +201,14 @@ test("signed in again: the page comes back as it was, on a new socket", async ()
   equal(doc.querySelector('[name="notes"]').value, "unsaved words", "unsaved input kept");
   equal(doc.querySelector('#page-form [name="csrfmiddlewaretoken"]').value, "rotated");
   equal(sockets.sockets.length, 2, "a new socket, on the new session's cookie");
+  // The old deadline has passed: until the new session's hello, nothing hides the page again.
+  timers.advance(5000);
+  equal(doc.documentElement.classList.contains("sessions-live-ended"), false);
+  sockets.last.open();
+  sockets.last.deliver({ type: "hello", warn_in: 500, expires_in: 600, warn_after: 540, expire_after: 600, activity_interval: 10 });
+  timers.advance(5000);
+  equal(api.state.dialog, null);
+  equal(doc.documentElement.classList.contains("sessions-live-ended"), false);
   done();
 });
 

@@ -1,18 +1,18 @@
 // The dashboard's form for a message to open tabs: to every open tab, or to the user or the
-// session a row's "Message" button aimed it at. The answer to a sent message (its
-// `broadcast_sent`, or the `error` that refused it) is the next such frame on the socket.
+// session a row's "Message" button aimed it at. A sent message is answered by
+// `broadcast_sent`, or `broadcast_refused` saying why; a reconnect forgets one in flight.
 
 import { fill } from "./utils.js";
 
 /** The answers this form claims: what a refused message's `error` code is shown as. */
-const REFUSALS = { rate_limited: "rateLimited", not_found: "noTab", forbidden: "forbidden", invalid_field: "notSent" };
+const REFUSALS = { rate_limited: "rateLimited", not_found: "noTab", forbidden: "forbidden" };
 
 /**
  * `form`: the page's [data-broadcast] form, or null (staff without the permission), then a
  * form that does nothing. `send(frame)` sends a frame on the dashboard's socket.
  */
 export function createBroadcastForm(form, { strings, send }) {
-  if (!form) return { aim() {}, answer: () => false };
+  if (!form) return { aim() {}, answer: () => false, reset() {} };
   const text = form.elements.text;
   const shown = form.querySelector("[data-broadcast-target]");
   const everyone = form.querySelector("[data-broadcast-everyone]");
@@ -30,7 +30,8 @@ export function createBroadcastForm(form, { strings, send }) {
 
   /** Whether `frame` answered the message sent last (and say how it went). */
   function answer(frame) {
-    if (!waiting || (frame.type !== "broadcast_sent" && frame.type !== "error")) return false;
+    if (frame.type !== "broadcast_sent" && frame.type !== "broadcast_refused") return false;
+    if (!waiting) return true; // an answer to a message this page no longer waits for
     waiting = false;
     if (frame.type === "broadcast_sent") {
       status.textContent = fill(strings.sent, { count: frame.sessions });
@@ -48,5 +49,12 @@ export function createBroadcastForm(form, { strings, send }) {
     status.textContent = strings.sending || "";
     send({ type: "broadcast", text: message, ...target });
   });
-  return { aim, answer };
+  /** The socket opened again: an answer to a message in flight may never come. */
+  function reset() {
+    if (!waiting) return;
+    waiting = false;
+    status.textContent = strings.notSent || "";
+  }
+
+  return { aim, answer, reset };
 }

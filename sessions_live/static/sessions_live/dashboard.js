@@ -261,6 +261,7 @@ function start(root, config) {
       cleared = true;
       canEnd = Boolean(frame.can_end);
       canBroadcast = Boolean(frame.can_broadcast);
+      broadcastForm.reset();
     } else if (frame.type === "error") {
       // The frame's own message is for developers, in English: show the translated one.
       status.textContent = (frame.code === "not_found" ? strings.notFound : strings.forbidden) || "";

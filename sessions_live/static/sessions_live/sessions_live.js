@@ -67,7 +67,7 @@ export function start(config, doc = document, env = {}) {
   // The tab's own state: the socket's, as announced; whether the page is leaving; the local
   // deadline passed without word from the server (ended); and the two requests not yet
   // confirmed, sent again after each reconnect.
-  const tab = { connection: "connecting", finished: false, ended: false, pendingExtend: false, pendingLogout: false, reauthing: null };
+  const tab = { connection: "connecting", finished: false, ended: false, pendingExtend: false, pendingLogout: false, reauthing: null, resuming: false };
 
   // True unless a listener called preventDefault() on a cancelable event.
   const emit = (name, detail, cancelable = false) => doc.dispatchEvent(new CustomEvent(name, { detail, cancelable }));
@@ -123,6 +123,7 @@ export function start(config, doc = document, env = {}) {
 
   function closed(code, final) {
     if (final && tab.reauthing) return setConnection("closed"); // a new socket follows a sign-in
+    if (final && tab.resuming) return go(tab.resuming, true); // signed in, yet refused
     if (final) {
       setConnection("closed");
       return tab.finished || go(loginUrl, true);
@@ -138,6 +139,7 @@ export function start(config, doc = document, env = {}) {
     if (tab.finished) return;
     if (frame.type === "broadcast" && unhandled) banner.show(frame);
     if (frame.type === "hello") {
+      tab.resuming = false;
       transport.resetBackoff();
       if (finite(frame.activity_interval) > 0) activity.setInterval(frame.activity_interval);
       resync(frame);
@@ -171,7 +173,7 @@ export function start(config, doc = document, env = {}) {
 
   function tick() {
     const left = countdown.remaining();
-    if (left === null || tab.finished || tab.reauthing) return;
+    if (left === null || tab.finished || tab.reauthing || tab.resuming) return; // until a hello
     dialog.current();
     // Every recorded activity reaches every tab as `active`, so a passed deadline means the
     // `expired` push was lost (or the socket is deaf): hide now, then ask the server.
@@ -196,6 +198,7 @@ export function start(config, doc = document, env = {}) {
   // the dialog asks for the password; on success the page comes back as it was, with a new
   // socket on the new session; any failure goes to the login page (`target`).
   function enterReauth(target) {
+    if (tab.reauthing) return; // asking already: the focus stays where the user types
     tab.reauthing = target;
     tab.ended = true;
     doc.documentElement.classList.add("sessions-live-ended");
@@ -208,6 +211,7 @@ export function start(config, doc = document, env = {}) {
     if (!target || tab.finished) return;
     if (!ok) return go(target, true);
     tab.reauthing = null;
+    tab.resuming = target; // the old deadline has passed: nothing is judged until the `hello`
     leaveEnded();
     dialog.hide();
     transport.resetBackoff();
