@@ -35,9 +35,9 @@ else:  # ModelAdmin is generic for type checkers only
     ModelAdmin = admin.ModelAdmin
 
 
-@admin.register(LiveSession)
-class LiveSessionAdmin(ModelAdmin):
-    """No add, change or delete: the changelist is the live dashboard."""
+class NoEdits:
+    """An admin's records are neither added, changed nor deleted there (no state: it only
+    answers the three questions)."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -47,6 +47,11 @@ class LiveSessionAdmin(ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(LiveSession)
+class LiveSessionAdmin(NoEdits, ModelAdmin):
+    """No add, change or delete: the changelist is the live dashboard."""
 
     def get_urls(self) -> list[URLPattern]:
         end_view = self.admin_site.admin_view(require_POST(self.end_view))
@@ -166,19 +171,10 @@ else:
 
 
 @admin.register(Broadcast)
-class BroadcastAdmin(BroadcastModelAdmin):
+class BroadcastAdmin(NoEdits, BroadcastModelAdmin):
     """The audit trail of messages to open tabs: read only (sent from the dashboard)."""
 
     list_display = ("sent", "sent_by", "to", "user", "text", "sessions")
     list_filter = ("to",)
     search_fields = ("text",)
     date_hierarchy = "sent"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False

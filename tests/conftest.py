@@ -13,9 +13,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser, Permission
 from django.contrib.auth.signals import user_logged_out
 from django.db import connection
+from django.dispatch import Signal
 from django.test import Client
 from pytest_redis import factories
 
+from sessions_live import signals
 from sessions_live.runtime.sweep import sweeper
 
 from .postgres import Server, postgres_server
@@ -128,6 +130,19 @@ def logouts() -> Iterator[list[dict[str, Any]]]:
     user_logged_out.connect(receiver)
     yield seen
     user_logged_out.disconnect(receiver)
+
+
+@pytest.fixture
+def endings() -> Iterator[list[dict[str, Any]]]:
+    """Every ``session_ended`` sent during the test, with its arguments."""
+    seen: list[dict[str, Any]] = []
+
+    def receive(*, signal: Signal, sender: Any, **kwargs: Any) -> None:
+        seen.append(kwargs)
+
+    signals.session_ended.connect(receive, weak=False, dispatch_uid="tests.endings")
+    yield seen
+    signals.session_ended.disconnect(dispatch_uid="tests.endings")
 
 
 @pytest.fixture

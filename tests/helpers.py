@@ -8,6 +8,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 
 from django.contrib.auth.hashers import MD5PasswordHasher
+from django.contrib.auth.models import AbstractUser
 from django.db.models import F
 from django.test import Client
 
@@ -56,3 +57,14 @@ class UpgradedHasher(MD5PasswordHasher):
     (as fast as MD5: the tests are not about hashing)."""
 
     algorithm = "md5_upgraded"
+
+
+def sign_in_with_form(user: AbstractUser) -> Client:
+    """A new browser signing in through the login form (the way people do), with the tests'
+    password of ``user`` (``make_user``'s)."""
+    client = Client()
+    response = client.post(
+        "/login/", {"username": user.get_username(), "password": "pw-" + user.get_username()}
+    )
+    assert response.status_code == 302, response.content
+    return client

@@ -310,3 +310,23 @@ async def test_a_message_to_many_sessions_is_paced_and_no_push_holds_it_up(
     await broadcasting.push_all(sending, pauses)
     assert sent == groups[1:]  # all but the hung one, which was given up
     assert pauses.slept == [broadcasting.PUSH_PAUSE] * 2  # 120 groups: 3 batches of 50
+
+
+def test_the_audit_trail_is_listed_read_only_in_the_admin(
+    staff: Callable[..., Client], make_user: Callable[..., Any]
+) -> None:
+    sender = make_user("boss")
+    Broadcast.objects.create(
+        sent=to_datetime(time.time()), sent_by=sender, to="all", text="Back soon"
+    )
+    admin = staff("root", is_superuser=True)
+    listing = admin.get("/admin/sessions_live/broadcast/")
+    assert listing.status_code == 200
+    assert "Back soon" in listing.content.decode()
+    assert admin.get("/admin/sessions_live/broadcast/add/").status_code == 403
+    row = Broadcast.objects.get()
+    assert (
+        admin.post(f"/admin/sessions_live/broadcast/{row.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    assert Broadcast.objects.count() == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +17,11 @@ from channels.auth import AuthMiddlewareStack as ChannelsAuthMiddlewareStack
 from channels.routing import URLRouter
 from django.contrib.sessions.backends.db import SessionStore
 from django.contrib.sessions.models import Session
-from django.dispatch import Signal
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient, Client
 from django.utils.crypto import salted_hmac
 
-from sessions_live import dashboard, signals, store
+from sessions_live import dashboard, store
 from sessions_live.middleware import SESSION_MARKER
 from sessions_live.models import LiveSession
 from sessions_live.routing import websocket_urlpatterns
@@ -52,19 +51,6 @@ def rotate(settings: Any) -> Callable[..., None]:
         settings.SECRET_KEY_FALLBACKS = [OLD_KEY] if keep_fallback else []
 
     return apply
-
-
-@pytest.fixture
-def endings() -> Iterator[list[dict[str, Any]]]:
-    """Every ``session_ended`` sent during the test, with its arguments."""
-    seen: list[dict[str, Any]] = []
-
-    def receive(*, signal: Signal, sender: Any, **kwargs: Any) -> None:
-        seen.append(kwargs)
-
-    signals.session_ended.connect(receive, weak=False, dispatch_uid="test.rotation")
-    yield seen
-    signals.session_ended.disconnect(dispatch_uid="test.rotation")
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ account, a Django session deleted elsewhere, and sessions_live.ending from any c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -17,14 +17,14 @@ from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.db import connection, transaction
 from django.db.migrations.state import ProjectState
-from django.dispatch import Signal
 from django.test import Client
 from django.utils import timezone
 
-from sessions_live import ending, signals
+from sessions_live import ending
 from sessions_live.models import LiveSession
 
 from .helpers import live_of
+from .helpers import sign_in_with_form as sign_in
 from .sockets import close_all, connect, frame
 
 #: Endings are announced once the change commits: every test here commits for real.
@@ -34,16 +34,6 @@ HTML = {"accept": "text/html"}
 #: Django's password change form, filled in by alice.
 NEW = "n3w-Secret!"
 CHANGE = {"old_password": "pw-alice", "new_password1": NEW, "new_password2": NEW}
-
-
-def sign_in(user: AbstractUser) -> Client:
-    """A new browser signing in through the login form."""
-    client = Client()
-    response = client.post(
-        "/login/", {"username": user.get_username(), "password": "pw-" + user.get_username()}
-    )
-    assert response.status_code == 302, response.content
-    return client
 
 
 def record(client: Client) -> LiveSession:
@@ -57,19 +47,6 @@ def reasons(*clients: Client) -> list[str]:
 @pytest.fixture
 def user(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     return make_user("alice")
-
-
-@pytest.fixture
-def endings() -> Iterator[list[dict[str, Any]]]:
-    """Every ``session_ended`` sent during the test, with its arguments."""
-    seen: list[dict[str, Any]] = []
-
-    def receive(*, signal: Signal, sender: Any, **kwargs: Any) -> None:
-        seen.append(kwargs)
-
-    signals.session_ended.connect(receive, weak=False, dispatch_uid="test.revocation")
-    yield seen
-    signals.session_ended.disconnect(dispatch_uid="test.revocation")
 
 
 @pytest.fixture

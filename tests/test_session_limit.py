@@ -14,19 +14,10 @@ from sessions_live.models import LiveSession
 from sessions_live.web.client_config import signed_out_message
 
 from .helpers import age, live_of
+from .helpers import sign_in_with_form as sign_in
 from .sockets import close_all, connect, frame
 
 HTML = {"accept": "text/html"}
-
-
-def sign_in(user: AbstractUser) -> Client:
-    """A new browser signing in through the login form (the way people do)."""
-    client = Client()
-    response = client.post(
-        "/login/", {"username": user.get_username(), "password": "pw-" + user.get_username()}
-    )
-    assert response.status_code == 302, response.content
-    return client
 
 
 def ended(client: Client) -> tuple[str, Any]:

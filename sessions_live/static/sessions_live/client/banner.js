@@ -1,6 +1,8 @@
 // Messages staff send to open tabs (`broadcast` frames): each shown once in the page's polite
 // live region (the client's markup carries it, empty, so a screen reader is listening before
-// the first message arrives), with a button to dismiss it. The text is set with textContent:
+// the first message arrives), with a button to dismiss it. aria-live, not role="status": an
+// empty status on every page would be one more "status" for the page's own tests to tell
+// from theirs. The text is set with textContent:
 // staff's words, verbatim and inert, never markup.
 
 /**
@@ -16,7 +18,7 @@ export function createBanner({ doc, strings }) {
       found = doc.createElement("div");
       found.className = "sessions-live-broadcasts";
       found.dataset.sessionsLiveBroadcasts = "";
-      found.setAttribute("role", "status");
+      found.setAttribute("aria-live", "polite");
       doc.body.prepend(found);
     }
     return found;
