@@ -352,3 +352,31 @@ def test_the_cache_engine_s_refusal_says_why_too(user: AbstractUser, settings: A
     assert elsewhere.get("/page/", headers=HTML)["Location"] == (
         "/login/?signed_out=password_changed&next=%2Fpage%2F"
     )
+
+
+def email_in_hash(self: AbstractUser) -> str:
+    """A session auth hash that hangs on the email address too, as some user models' do."""
+    from django.utils.crypto import salted_hmac
+
+    key = "tests.email_in_hash"
+    return salted_hmac(key, self.password + self.email, algorithm="sha256").hexdigest()
+
+
+def test_a_session_auth_hash_of_its_own_that_changes_ends_the_sessions(
+    user: AbstractUser, monkeypatch: pytest.MonkeyPatch, endings: list[dict[str, Any]]
+) -> None:
+    """A user model whose hash hangs on more than the password: Django refuses its sessions
+    when any of that changes, and so does sessions-live, at once (``revoked``)."""
+    model = type(user)
+    monkeypatch.setattr(model, "get_session_auth_hash", email_in_hash)
+    here, elsewhere = sign_in(user), sign_in(user)
+    fresh = model.objects.get(pk=user.pk)
+    fresh.first_name = "Alice"
+    fresh.save()  # the hash does not change: nothing ends
+    assert reasons(here, elsewhere) == ["", ""]
+    fresh.email = "alice@example.com"
+    fresh.save()
+    assert reasons(here, elsewhere) == ["revoked", "revoked"]
+    assert elsewhere.get("/page/", headers=HTML)["Location"] == (
+        "/login/?signed_out=revoked&next=%2Fpage%2F"
+    )

@@ -38,6 +38,15 @@ class Credentials:
 
     password: str
     active: bool
+    #: The session auth hash, for a user model whose own ``get_session_auth_hash`` may hang on
+    #: more than the password (a security stamp, the email address); None otherwise.
+    session_hash: str | None = None
+
+
+def own_session_hash(model: type[Model]) -> bool:
+    """Whether ``model`` computes its session auth hash its own way."""
+    own = getattr(model, "get_session_auth_hash", None)
+    return own is not None and own is not AbstractBaseUser.get_session_auth_hash
 
 
 def is_user_model(model: type[Model]) -> bool:
@@ -60,8 +69,22 @@ def remember_credentials(
 ) -> None:
     """Before ``user`` is saved (to database ``using``): keep what that database holds of its
     credentials, when the save may change them (not a new user, and ``update_fields`` names
-    the password or ``is_active``). One query, for those saves only."""
+    the password or ``is_active``). One query, for those saves only; for every save of a
+    user model with a session auth hash of its own, whose fields sessions-live cannot know."""
     if user._state.adding or user.pk is None:
+        return
+    if isinstance(user, AbstractBaseUser) and own_session_hash(type(user)):
+        stored = model._base_manager.using(using).filter(pk=user.pk).first()
+        if isinstance(stored, AbstractBaseUser):
+            setattr(
+                user,
+                _BEFORE,
+                Credentials(
+                    password=stored.password,
+                    active=getattr(stored, "is_active", True) is not False,
+                    session_hash=stored.get_session_auth_hash(),
+                ),
+            )
         return
     names = [name for name in ("password", "is_active") if _has_field(model, name)]
     if not names or (update_fields is not None and not set(names) & set(update_fields)):
@@ -81,7 +104,8 @@ def _credentials(values: dict[str, Any]) -> Credentials:
 
 def change_of(user: Model, update_fields: frozenset[str] | None) -> EndReason | None:
     """Why ``user``'s sessions end after the save :func:`remember_credentials` saw: the account
-    was deactivated, or the password changed; None if neither. Django upgrading a password's
+    was deactivated, the password changed, or (``revoked``) the session auth hash of a model
+    that computes its own changed otherwise; None if none of these. Django upgrading a password's
     hash at sign-in (``check_password`` saves the same password, hashed anew, with
     ``_password`` cleared and ``update_fields=["password"]``) is no change."""
     before: Credentials | None = user.__dict__.pop(_BEFORE, None)
@@ -93,7 +117,8 @@ def change_of(user: Model, update_fields: frozenset[str] | None) -> EndReason | 
     if before.active and not after.active:
         return EndReason.DEACTIVATED
     if before.password == after.password:
-        return None
+        changed = before.session_hash is not None and before.session_hash != _hash_of(user)
+        return EndReason.REVOKED if changed else None
     rehashed = (
         isinstance(user, AbstractBaseUser)
         and getattr(user, "_password", None) is None  # a canary test pins it
@@ -103,14 +128,18 @@ def change_of(user: Model, update_fields: frozenset[str] | None) -> EndReason | 
     return None if rehashed else EndReason.PASSWORD_CHANGED
 
 
+def _hash_of(user: Model) -> str | None:
+    return user.get_session_auth_hash() if isinstance(user, AbstractBaseUser) else None
+
+
 def credentials_changed(user: Model, reason: EndReason, *, now: float) -> list[LiveSession]:
     """End ``user``'s sessions for ``reason``; the ones this call ended. For a password changed
     by the request's own session, that session is left to the middleware: it stays signed in
     if the view keeps it (``update_session_auth_hash``), as Django does."""
     request = current_request.get()
     keep = None
-    if reason is EndReason.PASSWORD_CHANGED and request is not None and _is_own(request, user):
-        keep = revocation.judge_after_view(request, user)
+    if reason is not EndReason.DEACTIVATED and request is not None and _is_own(request, user):
+        keep = revocation.judge_after_view(request, user, reason)
     by = _actor(request, user)
     ended = [
         live

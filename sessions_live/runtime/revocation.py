@@ -35,7 +35,7 @@ from sessions_live.web import current_request
 from sessions_live.web.sign_in import SESSION_MARKER
 
 #: Attributes left on the request being answered, for :func:`settle`.
-_JUDGED_USER = "sessions_live_judged_user"  # its user's password changed during the view
+_JUDGED_USER = "sessions_live_judged_user"  # its user's hash changed in the view, and why
 _OWN_DELETED = "sessions_live_own_deleted"  # keys of its own session it deleted
 #: Keys looked up at once.
 CHUNK = 500
@@ -128,15 +128,16 @@ def deleted_here(request: HttpRequest, session_key: str) -> bool:
     return session_key in request.__dict__.get(_OWN_DELETED, ())
 
 
-def judge_after_view(request: HttpRequest, user: Model) -> Any:
-    """The request's own user's password changed during its view: the id of the request's
-    record, which :func:`settle` judges once the view returns (None if it has none)."""
+def judge_after_view(request: HttpRequest, user: Model, reason: EndReason) -> Any:
+    """The request's own user's session auth hash changed during its view (for ``reason``):
+    the id of the request's record, which :func:`settle` judges once the view returns (None
+    if it has none)."""
     session = getattr(request, "session", None)
     key = session.session_key if session is not None else None
     live = store.find(key) if key else None
     if live is None:
         return None
-    setattr(request, _JUDGED_USER, user.pk)
+    setattr(request, _JUDGED_USER, (user.pk, reason))
     return live.pk
 
 
@@ -152,11 +153,12 @@ def settle(request: HttpRequest, now: float) -> None:
     or if the view deleted it and no sign-in followed (``revoked``). The Django session is
     left to Django, which refuses it at its next use."""
     key_after = request.session.session_key
-    user_pk = getattr(request, _JUDGED_USER, None)
-    if user_pk is not None and key_after:
+    judged = getattr(request, _JUDGED_USER, None)
+    if judged is not None and key_after:
+        user_pk, reason = judged
         live = store.find(key_after)
         if live is not None and live.ended is None and not _still_verified(request, user_pk):
-            lifecycle.end_session(live, EndReason.PASSWORD_CHANGED, now=now, request=request)
+            lifecycle.end_session(live, reason, now=now, request=request)
     for key in getattr(request, _OWN_DELETED, ()):
         if key == key_after:
             continue  # deleted, then saved again under the same key: the session goes on
