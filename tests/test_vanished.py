@@ -47,13 +47,17 @@ def test_the_cache_engine_names_its_entries_as_the_look_expects(cache_sessions: 
     assert vanished_module.present({session.session_key, "gone"}) == {session.session_key}
 
 
+def watched(signed_in: Callable[..., Client]) -> tuple[LiveSession, str, Vanished, Any]:
+    """A signed-in session, its key, a look of its own, and what a tab of it holds."""
+    client = signed_in()
+    live, key = live_of(client), client.session.session_key
+    return live, key, Vanished(), {live.pk: frozenset({key})}
+
+
 def test_a_session_missing_at_two_looks_ends_as_revoked(
     cache_sessions: None, signed_in: Callable[..., Client]
 ) -> None:
-    client = signed_in()
-    live, key = live_of(client), client.session.session_key
-    look = Vanished()
-    held = {live.pk: frozenset({key})}
+    live, key, look, held = watched(signed_in)
     assert look.look(held, now=1.0) == []  # there
     evict(key)
     assert look.look(held, now=2.0) == []  # missing once: it may be a key cycle in flight
@@ -65,10 +69,7 @@ def test_a_session_missing_at_two_looks_ends_as_revoked(
 def test_a_key_cycle_in_flight_ends_nothing(
     cache_sessions: None, signed_in: Callable[..., Client]
 ) -> None:
-    client = signed_in()
-    live, key = live_of(client), client.session.session_key
-    look = Vanished()
-    held = {live.pk: frozenset({key})}
+    live, key, look, held = watched(signed_in)
     evict(key)  # the old key is gone; the record follows the new one a moment later
     assert look.look(held, now=1.0) == []
     store.rekey(key, "newkey0123456789abcdefghijklmnop")
