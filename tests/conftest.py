@@ -22,6 +22,7 @@ from sessions_live.runtime.sweep import sweeper
 
 from .postgres import Server, postgres_server
 from .servers import redis_server_binary
+from .sockets import close_all
 
 #: Where the browser tests wrote their screenshots, for the run's last line.
 SCREENSHOTS = pytest.StashKey[Path]()
@@ -130,6 +131,14 @@ def logouts() -> Iterator[list[dict[str, Any]]]:
     user_logged_out.connect(receiver)
     yield seen
     user_logged_out.disconnect(receiver)
+
+
+@pytest.fixture
+async def _close_sockets() -> AsyncIterator[None]:
+    """Disconnect every socket the test opened (tests.sockets.connect) once it is done, as a
+    browser would, so no consumer is left waiting."""
+    yield
+    await close_all()
 
 
 @pytest.fixture

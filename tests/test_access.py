@@ -4,7 +4,7 @@ roles on every HTTP action of the dashboard, and the rate of activity frames."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,16 +18,13 @@ from sessions_live.models import EndReason, LiveSession
 from sessions_live.runtime import lifecycle
 
 from .helpers import age, live_of
-from .sockets import PATIENCE, close_all, closed_with, connect, frame
+from .sockets import PATIENCE, closed_with, connect, frame
+
+#: Every socket a test opens is closed after it, as a browser would.
+pytestmark = pytest.mark.usefixtures("_close_sockets")
 
 BOARD = "/admin/sessions_live/livesession/"
 END = "/admin/sessions_live/livesession/end/"
-
-
-@pytest.fixture(autouse=True)
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 # Session cookies that must not get in -------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -24,20 +24,14 @@ from sessions_live.runtime.sweep import forget
 from sessions_live.store import to_datetime
 
 from .helpers import live_of
-from .sockets import BOARD, TAB, close_all, connect, frame
+from .sockets import BOARD, TAB, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("layer", "stop_sweeper"),
+    pytest.mark.usefixtures("layer", "stop_sweeper", "_close_sockets"),
 ]
 
 SENDER = ("boss", "view_livesession", "broadcast_livesession")
-
-
-@pytest.fixture(autouse=True)
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 async def answer(board: WebsocketCommunicator) -> dict[str, Any]:

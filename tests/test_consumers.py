@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -26,20 +26,14 @@ from sessions_live.sockets.tab import Tab
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age, eventually
-from .sockets import APP, PATIENCE, TAB, close_all, closed_with, connect, frame
+from .sockets import APP, PATIENCE, TAB, closed_with, connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("layer", "stop_sweeper"),
+    pytest.mark.usefixtures("layer", "stop_sweeper", "_close_sockets"),
 ]
 
 PATH = TAB
-
-
-@pytest.fixture(autouse=True)
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 async def open_tab(

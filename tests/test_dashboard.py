@@ -8,7 +8,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -30,7 +30,6 @@ from .sockets import (
     PATIENCE,
     TAB,
     board_application,
-    close_all,
     closed_with,
     connect,
     frame,
@@ -38,14 +37,8 @@ from .sockets import (
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("layer", "stop_sweeper"),
+    pytest.mark.usefixtures("layer", "stop_sweeper", "_close_sockets"),
 ]
-
-
-@pytest.fixture(autouse=True)
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.fixture(autouse=True)

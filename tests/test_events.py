@@ -6,7 +6,7 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -23,7 +23,7 @@ from sessions_live.runtime.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age, eventually, live_of
-from .sockets import APP, close_all, closed_with, connect, frame
+from .sockets import APP, closed_with, connect, frame
 
 NAMES = (
     "session_started",
@@ -190,19 +190,13 @@ def test_failing_receiver_is_logged_and_stops_nothing(
 # Tabs ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
 async def hello(client: Client, app: Any = APP) -> WebsocketCommunicator:
     tab = await connect(client, app=app)
     assert (await frame(tab))["type"] == "hello"
     return tab
 
 
-@pytest.mark.usefixtures("_close_tabs")
+@pytest.mark.usefixtures("_close_sockets")
 @pytest.mark.parametrize("layer", ["memory"], indirect=True)
 @pytest.mark.usefixtures("layer", "stop_sweeper")
 @pytest.mark.django_db(transaction=True)
@@ -221,7 +215,7 @@ async def test_tab_activity_is_sent_once_per_write_not_per_frame(
     await tab.disconnect()
 
 
-@pytest.mark.usefixtures("_close_tabs")
+@pytest.mark.usefixtures("_close_sockets")
 @pytest.mark.parametrize("layer", ["memory"], indirect=True)
 @pytest.mark.usefixtures("layer", "stop_sweeper")
 @pytest.mark.django_db(transaction=True)
@@ -259,7 +253,7 @@ async def test_tabs_warning_and_expiry_are_sent_once_for_every_tab_of_the_proces
     assert without_key(events, key)
 
 
-@pytest.mark.usefixtures("_close_tabs")
+@pytest.mark.usefixtures("_close_sockets")
 @pytest.mark.parametrize("layer", ["memory"], indirect=True)
 @pytest.mark.usefixtures("layer", "stop_sweeper")
 @pytest.mark.django_db(transaction=True)

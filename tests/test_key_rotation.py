@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from sessions_live.web.client_config import signed_out_message
 
 from .helpers import age, live_of
 from .servers import manage, run_demo
-from .sockets import BOARD, TAB, Socket, close_all, closed_with, connect, frame
+from .sockets import BOARD, TAB, Socket, closed_with, connect, frame
 from .web import Browser, close_code, next_frame
 
 OLD_KEY = "tests-only-not-secret"  # tests/settings.py
@@ -51,12 +51,6 @@ def rotate(settings: Any) -> Callable[..., None]:
         settings.SECRET_KEY_FALLBACKS = [OLD_KEY] if keep_fallback else []
 
     return apply
-
-
-@pytest.fixture
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 def touch_user(get_response: Callable[[HttpRequest], HttpResponse]) -> Callable[..., Any]:
@@ -147,7 +141,7 @@ async def test_a_rotated_key_keeps_pages_signed_in_under_asgi(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_rotated_key_keeps_tabs_signed_in_and_the_session_unflushed(
     asigned_in: Callable[..., Any], rotate: Callable[..., None], caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -177,7 +171,7 @@ async def test_a_rotated_key_keeps_tabs_signed_in_and_the_session_unflushed(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_dashboard_stays_open_when_a_page_cycles_its_sessions_key(
     astaff: Callable[..., Any],
     asigned_in: Callable[..., Any],
@@ -270,7 +264,7 @@ def test_two_requests_cycling_one_cookie_at_once_both_stay_signed_in(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_tab_that_read_its_session_just_before_a_key_cycle_finds_its_record(
     asigned_in: Callable[..., Any], rotate: Callable[..., None]
 ) -> None:
@@ -326,7 +320,7 @@ def test_a_record_keyed_by_the_old_hmac_is_found_and_re_keyed(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_tab_finds_a_record_keyed_by_the_old_hmac(asigned_in: Callable[..., Any]) -> None:
     client = await asigned_in()
     key = await sync_to_async(lambda: client.session.session_key)()
@@ -385,7 +379,7 @@ def test_the_login_page_says_why(db: None) -> None:
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_removing_the_fallback_ends_every_tab_once_as_invalidated(
     asigned_in: Callable[..., Any],
     rotate: Callable[..., None],
@@ -419,7 +413,7 @@ async def test_removing_the_fallback_ends_every_tab_once_as_invalidated(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_key_cycle_elsewhere_moves_the_record_and_ends_nothing(
     asigned_in: Callable[..., Any],
     logouts: list[dict[str, Any]],
@@ -444,7 +438,7 @@ async def test_a_key_cycle_elsewhere_moves_the_record_and_ends_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.usefixtures("stop_sweeper", "_close_tabs")
+@pytest.mark.usefixtures("stop_sweeper", "_close_sockets")
 async def test_a_session_row_deleted_elsewhere_ends_its_record_once(
     asigned_in: Callable[..., Any],
     rotate: Callable[..., None],

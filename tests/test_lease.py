@@ -4,7 +4,7 @@ absolute limit, recorded as a session_extended signal with source "lease"."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +19,12 @@ from sessions_live.runtime.sweep import sweep_once
 
 from .fake_time import EXACT, fake_time_of
 from .helpers import age, live_of
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("layer", "stop_sweeper"),
+    pytest.mark.usefixtures("layer", "stop_sweeper", "_close_sockets"),
 ]
-
-
-@pytest.fixture(autouse=True)
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.fixture

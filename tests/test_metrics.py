@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from sessions_live.models import EndReason
 from sessions_live.runtime import lifecycle
 
 from .helpers import age, live_of
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 
 def scrape() -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -89,13 +89,7 @@ def test_absolute_deadline_warns_too(signed_in: Callable[..., Client], settings:
     assert store.count_by_state(time.time()) == {"active": 0, "warning": 1, "idle": 0}
 
 
-@pytest.fixture
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
-
-
-@pytest.mark.usefixtures("_close_tabs", "layer", "stop_sweeper")
+@pytest.mark.usefixtures("_close_sockets", "layer", "stop_sweeper")
 @pytest.mark.parametrize("layer", ["memory"], indirect=True)
 @pytest.mark.django_db(transaction=True)
 async def test_tabs_of_this_process_are_a_gauge(asigned_in: Callable[..., Any]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ from django.test import Client
 from sessions_live.models import LiveSession
 
 from .helpers import live_of
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 PAGE = "/sessions/"
 END = "/sessions/end/"
@@ -185,12 +185,6 @@ def test_the_base_template_defaults_to_base_html(settings: Any, user: AbstractUs
     laptop = browser(user)
     with pytest.raises(TemplateDoesNotExist, match=r"^base\.html$"):
         laptop.get(PAGE, headers=HTML)
-
-
-@pytest.fixture
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ account, a Django session deleted elsewhere, and sessions_live.ending from any c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -25,7 +25,7 @@ from sessions_live.models import LiveSession
 
 from .helpers import live_of
 from .helpers import sign_in_with_form as sign_in
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 #: Endings are announced once the change commits: every test here commits for real.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -47,12 +47,6 @@ def reasons(*clients: Client) -> list[str]:
 @pytest.fixture
 def user(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     return make_user("alice")
-
-
-@pytest.fixture
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 def test_django_s_password_change_view_keeps_this_session_and_ends_the_others(

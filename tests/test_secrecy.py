@@ -4,7 +4,7 @@ key or value, a log line or the dashboard."""
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,15 +13,12 @@ from asgiref.sync import sync_to_async
 
 from sessions_live.models import LiveSession
 
-from .sockets import BOARD, TAB, close_all, connect, frame
+from .sockets import BOARD, TAB, connect, frame
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("stop_sweeper")]
-
-
-@pytest.fixture(autouse=True)
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("stop_sweeper", "_close_sockets"),
+]
 
 
 def everything_in(url: str) -> bytes:

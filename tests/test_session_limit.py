@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,7 +15,7 @@ from sessions_live.web.client_config import signed_out_message
 
 from .helpers import age, live_of
 from .helpers import sign_in_with_form as sign_in
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 HTML = {"accept": "text/html"}
 
@@ -28,12 +28,6 @@ def ended(client: Client) -> tuple[str, Any]:
 @pytest.fixture
 def user(make_user: Callable[..., AbstractUser]) -> AbstractUser:
     return make_user("alice")
-
-
-@pytest.fixture
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.mark.django_db(transaction=True)

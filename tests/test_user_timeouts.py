@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -18,10 +18,14 @@ from sessions_live.store.user_timeouts import fields_for, timeouts_of
 
 from .fake_time import EXACT, FakeTime
 from .helpers import age, live_of
-from .sockets import close_all, connect, frame, tab_application
+from .sockets import connect, frame, tab_application
 
 HOOK = "tests.test_user_timeouts.timeouts_for"
 ANSWERS: dict[str, Any] = {}
+
+
+#: Every socket a test opens is closed after it, as a browser would.
+pytestmark = pytest.mark.usefixtures("_close_sockets")
 
 
 def timeouts_for(*, user: Any, request: HttpRequest) -> Any:
@@ -36,12 +40,6 @@ def _hook(timeouts: Callable[..., None]) -> Any:
     ANSWERS.clear()
     yield
     ANSWERS.clear()
-
-
-@pytest.fixture(autouse=True)
-async def _close_tabs() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.mark.django_db

@@ -4,7 +4,7 @@ heartbeat looks for its tabs' sessions, and ends one missing at two looks in a r
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -21,7 +21,7 @@ from sessions_live.runtime.sweep import Sweeper
 from sessions_live.runtime.vanished import Vanished
 
 from .helpers import live_of
-from .sockets import close_all, connect, frame
+from .sockets import connect, frame
 
 CACHE_ENGINE = "django.contrib.sessions.backends.cache"
 
@@ -98,12 +98,6 @@ def test_other_engines_are_not_looked_at(
     with django_assert_num_queries(0):
         for now in (1.0, 2.0, 3.0):
             assert look.look(held, now=now) == []
-
-
-@pytest.fixture
-async def _close_sockets() -> AsyncIterator[None]:
-    yield
-    await close_all()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -47,6 +47,15 @@ def sign_in(
     expect(page).to_have_url(demo.url + path)
 
 
+def sign_in_as(page: Page, demo: Demo, username: str, password: str, path: str) -> None:
+    """Sign in as ``username`` on the demo's sign-in page, then land on ``path``."""
+    page.goto(f"{demo.url}/login?next={path}")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(demo.url + path)
+
+
 def told(page: Page, reason: str) -> None:
     """The page says ``reason`` once: through the tag, or in the page's own messages."""
     expect(page.get_by_text(reason, exact=True)).to_have_count(1)

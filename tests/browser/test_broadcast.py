@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
 
 from ..servers import Demo, manage
-from .pages import prepare, violations, wait_for_client
+from .pages import prepare, sign_in_as, violations, wait_for_client
 
 pytestmark = pytest.mark.slow
 
@@ -52,14 +52,6 @@ def new_context(browser: Browser) -> Iterator[NewContext]:
     yield new
     for context in opened:
         context.close()
-
-
-def sign_in_as(page: Page, demo: Demo, username: str, password: str, path: str) -> None:
-    page.goto(f"{demo.url}/login?next={path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(demo.url + path)
 
 
 def staff_board(new_context: NewContext, demo: Demo, username: str) -> Page:

@@ -16,7 +16,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from ..servers import Demo
 from .csp import Watch
-from .pages import prepare, wait_for_client
+from .pages import prepare, sign_in_as, wait_for_client
 
 pytestmark = pytest.mark.slow
 
@@ -28,14 +28,6 @@ SIGNED_OUT = ("sessions_live.css",)
 def watched(browser: Browser) -> tuple[BrowserContext, Watch]:
     context = prepare(browser.new_context())
     return context, Watch(context)
-
-
-def sign_in_as(page: Page, demo: Demo, username: str, password: str, path: str) -> None:
-    page.goto(f"{demo.url}/login?next={path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(demo.url + path)
 
 
 def signed_in_elsewhere(browser: Browser, demo: Demo, username: str) -> tuple[Page, Watch]:

@@ -13,20 +13,12 @@ from playwright.sync_api import Browser, BrowserContext, Locator, Page, WebSocke
 from bench.seeding import seed
 
 from ..servers import Demo, demo_fixture
-from .pages import prepare, wait_for_client
+from .pages import prepare, sign_in_as, wait_for_client
 
 pytestmark = pytest.mark.slow
 
 BOARD = "/admin/sessions_live/livesession/"
 XSS_AGENT = "<img src=x onerror=alert(1)>"
-
-
-def sign_in_as(page: Page, demo: Demo, username: str, password: str, path: str) -> None:
-    page.goto(f"{demo.url}/login?next={path}")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page).to_have_url(demo.url + path)
 
 
 @pytest.fixture
