@@ -85,7 +85,7 @@ def on_user_deleting(*, instance: Model, **kwargs: Any) -> None:
 def on_session_saved(*, instance: AbstractBaseSession, created: bool, **kwargs: Any) -> None:
     """A Django session's row is created: remember it, if it may be a key cycle."""
     if created:
-        revocation.session_created(instance.session_key, instance.get_decoded())
+        revocation.session_created(instance.session_key, instance.get_decoded)
 
 
 def on_session_deleted(

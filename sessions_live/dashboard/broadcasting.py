@@ -75,7 +75,7 @@ def prepare(request: BroadcastRequest, staff: Any, now: float) -> Sending:
         by=staff,
         to=request.to,
         text=request.text,
-        sessions=sessions,
+        sessions=len(sessions),
         now=now,
         user_id=request.target if request.to == "user" else None,
         live_id=uuid.UUID(request.target) if request.to == "session" and request.target else None,

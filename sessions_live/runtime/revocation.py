@@ -16,7 +16,7 @@ password change keeps it if the view says so, as Django does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import partial
@@ -59,10 +59,16 @@ def forget_cycles() -> None:
     _created.set(_NONE_CREATED)
 
 
-def session_created(session_key: str, data: Mapping[str, object]) -> None:
-    """A Django session's row was created with ``data``; with a record's marker in it, it may
-    be a key cycle's new row (see the module's docstring)."""
-    marker = data.get(SESSION_MARKER)
+def session_created(session_key: str, decoded: Callable[[], Mapping[str, object]]) -> None:
+    """A Django session's row was created with the data ``decoded()`` returns; with a record's
+    marker in it, it may be a key cycle's new row (see the module's docstring). The request's
+    own session holds its data already: no decoding for it (every sign-in creates a row)."""
+    request = current_request.get()
+    session = getattr(request, "session", None)
+    if session is not None and session.session_key == session_key:
+        marker = session.get(SESSION_MARKER)
+    else:
+        marker = decoded().get(SESSION_MARKER)
     if isinstance(marker, str):
         _created.set((marker, session_key))
 

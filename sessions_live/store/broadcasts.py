@@ -38,12 +38,12 @@ def record(
     by: Any,
     to: str,
     text: str,
-    sessions: list[uuid.UUID],
+    sessions: int,
     now: float,
     user_id: Any = None,
     live_id: uuid.UUID | None = None,
 ) -> Broadcast:
-    """Write the audit row of a message ``by`` sent ``to`` ``sessions``."""
+    """Write the audit row of a message ``by`` sent ``to`` (``sessions``: how many it goes to)."""
     return Broadcast.objects.create(
         sent=to_datetime(now),
         sent_by=by,
@@ -51,7 +51,7 @@ def record(
         user_id=user_id,
         session_id=live_id,
         text=text,
-        sessions=len(sessions),
+        sessions=sessions,
     )
 
 
