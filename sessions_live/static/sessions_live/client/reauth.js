@@ -80,11 +80,5 @@ export function createReauth({ doc, fetch, offer, form, done }) {
     (name && !name.value ? name : password)?.focus();
   }
 
-  function stop() {
-    active = false;
-    const element = form();
-    if (element) element.hidden = true;
-  }
-
-  return { available, start, stop };
+  return { available, start };
 }
