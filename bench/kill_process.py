@@ -2,8 +2,8 @@
 bench.kill_process`` on the demo's settings, database and Redis, as a shell, a script or a
 Celery task runs. It reads one JSON command a line on stdin and answers each with one line on
 stdout: ``user`` (create one), ``arm`` (prepare a kill: load what it needs), ``go`` (make it,
-answering how long the call took on this process's clock), ``hash`` (one PBKDF2 hash, to say
-what the demo's MD5 leaves out).
+answering how long the call took on this process's clock; ``cache_eviction`` deletes the
+session's cache entry), ``hash`` (one PBKDF2 hash, to say what the demo's MD5 leaves out).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def serve() -> None:
     from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.contrib.auth.hashers import PBKDF2PasswordHasher
+    from django.core.cache import caches
     from django.core.management import call_command
     from django.utils import timezone
 
@@ -51,6 +52,10 @@ def serve() -> None:
             "clearsessions": partial(call_command, "clearsessions"),
             "end_session": partial(ending.end_session, key),
             "end_user_sessions": partial(ending.end_user_sessions, user),
+            # The cache engine's entry gone, as the cache evicts it: nothing else is told.
+            "cache_eviction": lambda: caches[settings.SESSION_CACHE_ALIAS].delete(
+                sessions.cache_key_prefix + key
+            ),
         }
         return kills[call]
 

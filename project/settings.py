@@ -188,6 +188,14 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
+# DJANGO_SESSION_ENGINE=django.contrib.sessions.backends.cache keeps sessions in the cache
+# alone (benchmark 9 evicts them there): Redis when REDIS_URL is set, shared by the processes.
+SESSION_ENGINE = os.environ.get("DJANGO_SESSION_ENGINE", "django.contrib.sessions.backends.db")
+if REDIS_URL and SESSION_ENGINE == "django.contrib.sessions.backends.cache":
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+
 _WARN_AFTER = float(os.environ.get("SESSIONS_LIVE_WARN_AFTER", "40"))
 SESSIONS_LIVE = {
     "WARN_AFTER": _WARN_AFTER,

@@ -24,7 +24,7 @@ from sessions_live.conf import activity_step, get_settings
 from sessions_live.core import policy
 from sessions_live.models import EndReason, LiveSession
 from sessions_live.passive import is_passive
-from sessions_live.runtime import lifecycle, push, revocation
+from sessions_live.runtime import lifecycle, push, revocation, vanished
 from sessions_live.web import current_request, injection, login_pages, reauth, signed_out_notice
 from sessions_live.web.refusal import refusal
 from sessions_live.web.sign_in import SESSION_MARKER, start_session
@@ -248,6 +248,9 @@ class SessionsLiveMiddleware:
             self.follow_key_change(request, key_before)
         if revocation.pending(request):
             revocation.settle(request, now=self.clock())
+        own: LiveSession | None = getattr(request, "sessions_live", None)
+        if own is not None and request.session.session_key != key_before:
+            vanished.cycled(own.pk)  # its record follows the new key (or ended) by now
         live = self.activity_due(request)
         if live is None:
             return None

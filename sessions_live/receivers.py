@@ -20,13 +20,17 @@ from django.http import HttpRequest
 
 from sessions_live import store
 from sessions_live.models import EndReason
-from sessions_live.runtime import credentials, lifecycle, revocation
+from sessions_live.runtime import credentials, lifecycle, revocation, vanished
 from sessions_live.web.sign_in import start_session
 
 
 @receiver(user_logged_in, dispatch_uid="sessions_live.logged_in")
 def on_logged_in(*, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
+        replaced = getattr(request, "sessions_live", None)
+        if replaced is not None:
+            # A sign-in over a signed-in session: the middleware ends that one as it returns.
+            vanished.cycling(replaced.pk)
         if request.session.session_key is None:
             # login() flushed a previous user's session: the new key exists only once saved.
             request.session.save()

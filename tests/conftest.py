@@ -19,6 +19,7 @@ from pytest_redis import factories
 
 from sessions_live import signals
 from sessions_live.runtime.sweep import sweeper
+from sessions_live.runtime.vanished import eviction_watch
 
 from .postgres import Server, postgres_server
 from .servers import redis_server_binary
@@ -115,9 +116,11 @@ def timeouts(settings: Any) -> Callable[..., None]:
 
 @pytest.fixture
 async def stop_sweeper() -> AsyncIterator[None]:
-    """The in-process sweep starts with the first socket; stop it before the test's DB goes."""
+    """The in-process sweep (and the eviction watch, with the cache engine) starts with the
+    first socket; stop them before the test's DB goes."""
     yield
     await sweeper.stop()
+    await eviction_watch.stop()
 
 
 @pytest.fixture

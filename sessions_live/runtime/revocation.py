@@ -30,7 +30,7 @@ from django.http import HttpRequest
 
 from sessions_live import store
 from sessions_live.models import EndReason, LiveSession
-from sessions_live.runtime import lifecycle
+from sessions_live.runtime import lifecycle, vanished
 from sessions_live.web import current_request
 from sessions_live.web.sign_in import SESSION_MARKER
 
@@ -144,6 +144,7 @@ def judge_after_view(request: HttpRequest, user: Model, reason: EndReason) -> An
     if live is None:
         return None
     setattr(request, _JUDGED_USER, (user.pk, reason))
+    vanished.cycling(live.pk)  # update_session_auth_hash may cycle its key before the end
     return live.pk
 
 

@@ -25,7 +25,6 @@ from sessions_live import store
 from sessions_live.conf import get_settings
 from sessions_live.runtime import lifecycle, outages
 from sessions_live.runtime.presence import PRESENCE_INTERVAL, TAB_STALE_AFTER, presence
-from sessions_live.runtime.vanished import vanished
 
 logger = logging.getLogger(__name__)
 
@@ -55,16 +54,6 @@ def forget(now: float) -> int:
     cutoff = now - float(get_settings().RETENTION)
     store.broadcasts.delete_sent_before(cutoff)
     return store.delete_ended_before(cutoff)
-
-
-def look_for_vanished(now: float) -> list[tuple[uuid.UUID, str]]:
-    """The sessions of this process's tabs that the session cache evicted, ended; nothing if
-    the cache cannot be asked now (the rest of the sweep has run already)."""
-    try:
-        return [(live.pk, live.end_reason) for live in vanished.look(presence.held_keys(), now)]
-    except Exception:
-        logger.warning("sessions_live: could not ask the session cache for evicted sessions")
-        return []
 
 
 def sweep_once(now: float) -> SweepResult:
@@ -109,7 +98,6 @@ class Sweeper:
 
     def tick(self, now: float) -> SweepResult:
         result = SweepResult()
-        beaten = presence.beaten
         result.ended_elsewhere = presence.beat_if_due(now)
         if now >= self.prune_at:
             result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
@@ -126,8 +114,6 @@ class Sweeper:
         if now >= self.forget_at:
             result.forgotten = forget(now)
             self.forget_at = now + FORGET_INTERVAL
-        if presence.beaten != beaten:  # at each heartbeat, last: sessions a cache evicted
-            result.ended_elsewhere += look_for_vanished(now)
         return result
 
     async def run(self) -> None:

@@ -2,27 +2,51 @@
 deleted from the cache (no row, so no ``post_delete``; see
 :mod:`sessions_live.runtime.revocation` for every engine that has one).
 
-At each heartbeat of a process that holds tabs (:mod:`sessions_live.runtime.presence`), one
-``get_many`` asks the session cache for the keys of its tabs. A key missing at two heartbeats
-in a row, while the record is still keyed by it, ends the session with ``revoked``: a key
-cycle in flight (the new key written, the old one deleted, the record not moved yet) is gone
-by the second look. Sessions of the other engines are not looked at: their deletions send a
-signal, and a signed cookie cannot be deleted by the server at all.
+While a process holds tabs, :class:`EvictionWatch` asks the session cache for their keys every
+``LOOK_INTERVAL`` seconds, one ``get_many`` a look. A session whose every key was missing at
+two looks in a row, while its record is still keyed by one of them, ends with ``revoked``: its
+tabs hear of it within two looks and a push. Two looks, not one, because a key cycle writes the
+new key and deletes the old one before the record follows it at the end of the request; the
+request that is about to cycle its key (a password change kept by
+``update_session_auth_hash``, a sign-in over a signed-in session) marks its record in the
+cache meanwhile (:func:`cycling`), so no look ends it however long its view runs. Sessions of
+the other engines are not looked at: their deletions send a signal, and a signed cookie cannot
+be deleted by the server at all.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from importlib import import_module
 
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.sessions.backends import cache as cache_backend
-from django.core.cache import caches
+from django.core.cache import BaseCache, caches
 
 from sessions_live import store
-from sessions_live.models import EndReason, LiveSession
-from sessions_live.runtime import lifecycle
+from sessions_live.models import EndReason
+from sessions_live.runtime import lifecycle, outages
+from sessions_live.runtime.presence import presence
+
+logger = logging.getLogger(__name__)
+
+#: Seconds between two looks at the session cache.
+LOOK_INTERVAL = 0.25
+#: Seconds a record stays marked as cycling its key: beyond any request's view. The request
+#: takes the mark off once the record follows the new key.
+CYCLE_MARK_TIMEOUT = 60
+#: The session cache's entry that marks a record as cycling its key (followed by its id).
+CYCLE_MARK_PREFIX = "sessions_live.cycling."
+
+#: The session cache, once it could not be asked (logged once an outage, not four times a
+#: second).
+session_cache = outages.Outage("the session cache")
 
 
 def watched() -> bool:
@@ -31,44 +55,139 @@ def watched() -> bool:
     return issubclass(engine, cache_backend.SessionStore)
 
 
+def _cache() -> BaseCache:
+    return caches[settings.SESSION_CACHE_ALIAS]
+
+
 def present(keys: set[str]) -> set[str]:
     """Which of ``keys`` the session cache still holds (one ``get_many``)."""
     engine = import_module(settings.SESSION_ENGINE).SessionStore
     prefix: str = engine.cache_key_prefix  # how Django's cache engine names its entries
-    found = caches[settings.SESSION_CACHE_ALIAS].get_many([prefix + key for key in keys])
+    found = _cache().get_many([prefix + key for key in keys])
     return {key for key in keys if prefix + key in found}
 
 
+def cycling(live_id: uuid.UUID) -> None:
+    """The request being answered may cycle its session's key before it returns (the record
+    ``live_id`` follows the new key only then): no look ends the record meanwhile."""
+    if watched():
+        _cache().set(CYCLE_MARK_PREFIX + live_id.hex, True, CYCLE_MARK_TIMEOUT)
+
+
+def cycled(live_id: uuid.UUID) -> None:
+    """The request that marked ``live_id`` as :func:`cycling` is done with its key."""
+    if watched():
+        _cache().delete(CYCLE_MARK_PREFIX + live_id.hex)
+
+
+def marked_cycling(live_ids: set[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of ``live_ids`` a request marked as :func:`cycling` (one ``get_many``)."""
+    found = _cache().get_many([CYCLE_MARK_PREFIX + live_id.hex for live_id in live_ids])
+    return {live_id for live_id in live_ids if CYCLE_MARK_PREFIX + live_id.hex in found}
+
+
 class Vanished:
+    """What the looks saw: the sessions missing at the last one, and those whose tabs hold
+    only keys their record left (it follows a newer key: nothing to look at until a tab
+    brings that one)."""
+
     def __init__(self) -> None:
         #: Sessions missing at the last look: live id -> the keys that were missing.
         self.suspects: dict[uuid.UUID, frozenset[str]] = {}
+        #: Sessions whose record moved on from these keys: live id -> the keys.
+        self.moved: dict[uuid.UUID, frozenset[str]] = {}
 
-    def look(self, held: Mapping[uuid.UUID, frozenset[str]], now: float) -> list[LiveSession]:
-        """End the sessions of ``held`` (live id -> its tabs' session keys) whose every key
-        was missing at this look and the last; the sessions this call ended."""
-        if not held or not watched():
-            self.suspects = {}
-            return []
-        there = present(set().union(*held.values()))
+    def to_ask(self, held: Mapping[uuid.UUID, frozenset[str]]) -> dict[uuid.UUID, frozenset[str]]:
+        """The sessions of ``held`` (live id -> its tabs' session keys) worth a look."""
+        self.moved = {
+            live_id: keys for live_id, keys in self.moved.items() if held.get(live_id) == keys
+        }
+        return {live_id: keys for live_id, keys in held.items() if live_id not in self.moved}
+
+    def confirm(
+        self, held: Mapping[uuid.UUID, frozenset[str]], there: set[str]
+    ) -> dict[uuid.UUID, frozenset[str]]:
+        """The sessions of ``held`` whose every key is missing from ``there`` (the keys the
+        cache holds) at this look and was at the last."""
         missing = {live_id: keys for live_id, keys in held.items() if not keys & there}
         confirmed = {
             live_id: keys for live_id, keys in missing.items() if self.suspects.get(live_id) == keys
         }
         self.suspects = missing
-        if not confirmed:
+        return confirmed
+
+    def end(
+        self, confirmed: Mapping[uuid.UUID, frozenset[str]], now: float
+    ) -> list[tuple[uuid.UUID, str]]:
+        """End the sessions of ``confirmed`` that no request marked as cycling and whose
+        record is still keyed by a missing key (synchronous: the database); those it ended,
+        with their reason."""
+        unmarked = set(confirmed) - marked_cycling(set(confirmed))
+        if not unmarked:
             return []
         ended = []
-        for live in LiveSession.objects.select_related("user").filter(
-            pk__in=confirmed, ended__isnull=True
-        ):
-            keyed_by = {store.key_hash(key) for key in confirmed[live.pk]}
-            if live.key_hash in keyed_by and lifecycle.end_session(
-                live, EndReason.REVOKED, now=now
-            ):
-                ended.append(live)
+        for live in store.live_records(unmarked):
+            keys = confirmed[live.pk]
+            if live.key_hash not in {digest for key in keys for digest in store.key_hashes(key)}:
+                self.moved[live.pk] = keys
+            elif lifecycle.end_session(live, EndReason.REVOKED, now=now):
+                ended.append((live.pk, str(EndReason.REVOKED)))
         return ended
 
 
-#: This process's look at its tabs' sessions.
-vanished = Vanished()
+class EvictionWatch:
+    """The looks of this process, on its event loop: one task, started by the first tab that
+    connects when the cache engine keeps sessions."""
+
+    def __init__(
+        self,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.clock, self.sleep = clock, sleep
+        self.vanished = Vanished()
+        self.task: asyncio.Task[None] | None = None
+
+    def ensure_started(self) -> None:
+        if not watched():
+            return
+        loop = asyncio.get_running_loop()
+        if self.task is None or self.task.done() or self.task.get_loop() is not loop:
+            self.vanished = Vanished()
+            self.task = loop.create_task(self.run(), name="sessions_live.eviction_watch")
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is not None and task.get_loop() is asyncio.get_running_loop():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+    async def look(self) -> list[tuple[uuid.UUID, str]]:
+        """One look; the sessions it ended (their tabs here are told already)."""
+        held = self.vanished.to_ask(presence.held_keys())
+        if not held:
+            self.vanished.suspects = {}
+            return []
+        # Off the thread that runs the database calls of every socket: a look waits on
+        # nobody's query, and no query waits on a look.
+        there = await sync_to_async(present, thread_sensitive=False)(set().union(*held.values()))
+        confirmed = self.vanished.confirm(held, there)
+        if not confirmed:
+            return []
+        ended = await database_sync_to_async(self.vanished.end)(confirmed, self.clock())
+        presence.tell_ended(ended)
+        return ended
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.look()
+            except Exception:
+                session_cache.failed()  # the cache, or the database behind an ending
+            else:
+                session_cache.recovered()
+            await self.sleep(LOOK_INTERVAL)
+
+
+#: This process's looks at its tabs' sessions.
+eviction_watch = EvictionWatch()

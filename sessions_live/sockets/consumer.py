@@ -26,6 +26,7 @@ from sessions_live.models import EndReason, LiveSession
 from sessions_live.runtime import outages
 from sessions_live.runtime.presence import presence
 from sessions_live.runtime.sweep import sweeper
+from sessions_live.runtime.vanished import eviction_watch
 from sessions_live.sockets import lookups, reports
 from sessions_live.sockets.auth import warn_of_channels_auth
 from sessions_live.sockets.base import Phase, SiteSocket
@@ -60,6 +61,7 @@ class SessionConsumer(SiteSocket):
                 await self.refuse_signed_out()
                 return
             sweeper.ensure_started()
+            eviction_watch.ensure_started()
             await self.open(user, key)
         except outages.DATABASE_UNAVAILABLE:
             # The server cannot know whether this session is live: say nothing, and let the

@@ -15,6 +15,7 @@ from sessions_live.store.queries import (
     delete_ended_before,
     due,
     ended_since,
+    live_records,
     live_sessions_of,
     next_deadline,
 )
@@ -68,6 +69,7 @@ __all__ = [
     "key_hash",
     "key_hashes",
     "lease",
+    "live_records",
     "live_sessions_of",
     "mark_changed",
     "move",

@@ -29,6 +29,13 @@ def live_sessions_of(user_id: Any) -> list[LiveSession]:
     )
 
 
+def live_records(live_ids: set[uuid.UUID]) -> list[LiveSession]:
+    """The records of ``live_ids`` that have not ended, with their user."""
+    return list(
+        LiveSession.objects.select_related("user").filter(pk__in=live_ids, ended__isnull=True)
+    )
+
+
 #: Seconds: with a TIMEOUTS_FOR hook, a session that starts later may be due sooner than
 #: EXPIRE_AFTER; the sweep looks again at least this often then.
 HOOK_SWEEP_LIMIT = 30.0
