@@ -4,16 +4,59 @@ Celery task runs. It reads one JSON command a line on stdin and answers each wit
 stdout: ``user`` (create one), ``arm`` (prepare a kill: load what it needs), ``go`` (make it,
 answering how long the call took on this process's clock; ``cache_eviction`` deletes the
 session's cache entry), ``hash`` (one PBKDF2 hash, to say what the demo's MD5 leaves out).
+:class:`Worker` is the benchmark's handle on it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from tests.servers import ROOT
+
+
+class Worker:
+    """The Django process that makes the kills, commanded one JSON line at a time."""
+
+    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
+        self.process, self.log = process, log
+
+    @classmethod
+    async def start(cls, env: dict[str, str], log: Path) -> Worker:
+        with log.open("ab") as err:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bench.kill_process", cwd=ROOT, env=env,
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
+            )  # fmt: skip
+        return cls(process, log)
+
+    def send(self, **command: Any) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.write((json.dumps(command) + "\n").encode())
+
+    async def reply(self) -> dict[str, Any]:
+        assert self.process.stdout is not None
+        line = await asyncio.wait_for(self.process.stdout.readline(), 60)
+        if not line:
+            raise RuntimeError(f"the kill process exited:\n{self.log.read_text()}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def ask(self, **command: Any) -> dict[str, Any]:
+        self.send(**command)
+        return await self.reply()
+
+    async def stop(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        await asyncio.wait_for(self.process.wait(), 10)
 
 
 def serve() -> None:

@@ -26,7 +26,6 @@ import gc
 import json
 import os
 import re
-import sys
 import time
 import uuid
 from collections import Counter
@@ -41,10 +40,11 @@ from urllib.request import Request
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from tests.servers import ROOT, Demo
+from tests.servers import Demo
 from tests.web import Browser, frame_of
 
 from .harness import Context, summary_ms
+from .kill_process import Worker
 
 #: kind -> (whose sessions it ends: the user's "other" sessions than the one making it, all the
 #: "user"'s, or one "session"; the reason its tabs are told; what it is, for the report).
@@ -67,43 +67,6 @@ ENDING_API = ("end_session", "end_user_sessions")
 TABS = 3  # per session; two sessions per sample
 WAIT = 5.0  # seconds a tab waits for `expired` before it counts as missed
 REFERENCE_WORST_CASE_MS = 60_000  # django-session-security, by design
-
-
-class Worker:
-    """The Django process that makes the kills, commanded one JSON line at a time."""
-
-    def __init__(self, process: asyncio.subprocess.Process, log: Path) -> None:
-        self.process, self.log = process, log
-
-    @classmethod
-    async def start(cls, env: dict[str, str], log: Path) -> Worker:
-        with log.open("ab") as err:
-            process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bench.kill_process", cwd=ROOT, env=env,
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=err,
-            )  # fmt: skip
-        return cls(process, log)
-
-    def send(self, **command: Any) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.write((json.dumps(command) + "\n").encode())
-
-    async def reply(self) -> dict[str, Any]:
-        assert self.process.stdout is not None
-        line = await asyncio.wait_for(self.process.stdout.readline(), 60)
-        if not line:
-            raise RuntimeError(f"the kill process exited:\n{self.log.read_text()}")
-        answer: dict[str, Any] = json.loads(line)
-        return answer
-
-    async def ask(self, **command: Any) -> dict[str, Any]:
-        self.send(**command)
-        return await self.reply()
-
-    async def stop(self) -> None:
-        assert self.process.stdin is not None
-        self.process.stdin.close()
-        await asyncio.wait_for(self.process.wait(), 10)
 
 
 def password_form(browser: Browser, password: str) -> Callable[[], tuple[float, int]]:

@@ -9,6 +9,8 @@ layer in that process, Redis down) is refused at its next frame, request or dead
 record decides, not the push.
 
 Sync functions, for sync code; ``aend_session`` and ``aend_user_sessions`` for async code.
+:func:`cycle_key` is the one call here that ends nothing: it keeps a session through a key
+cycle your own view makes.
 """
 
 from __future__ import annotations
@@ -18,12 +20,20 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
 
 from sessions_live import store
 from sessions_live.models import EndReason
-from sessions_live.runtime import lifecycle
+from sessions_live.runtime import lifecycle, vanished
 
-__all__ = ["EndReason", "aend_session", "aend_user_sessions", "end_session", "end_user_sessions"]
+__all__ = [
+    "EndReason",
+    "aend_session",
+    "aend_user_sessions",
+    "cycle_key",
+    "end_session",
+    "end_user_sessions",
+]
 
 
 def end_session(
@@ -89,3 +99,15 @@ async def aend_user_sessions(
         user, reason=reason, by=by, keep_session_key=keep_session_key
     )
     return count
+
+
+def cycle_key(request: HttpRequest) -> None:
+    """``request.session.cycle_key()`` for a view of yours (a step-up to a sensitive area),
+    keeping the session signed in with every engine. With the ``cache`` engine the old key
+    leaves the cache at once and the record follows the new one only when the request returns:
+    this marks the record meanwhile, so that no process takes the old key's absence for an
+    eviction. (Django's ``login()`` and ``update_session_auth_hash`` need no call.)"""
+    live = getattr(request, "sessions_live", None)
+    if live is not None:
+        vanished.cycling(live.pk)
+    request.session.cycle_key()

@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 import pytest
+import redis
 from websockets.asyncio.client import ClientConnection
 
 from .postgres import Server
@@ -293,3 +294,67 @@ async def test_single_process_embedded_default_still_works(
             assert (await frame_of(tab, "expired"))["reason"] == "idle"
         assert signed_out(browser)
         assert log_lines([demo], f"audit: signed out user={demo.username}\n") == 1
+
+
+#: Sessions in the cache alone (Redis, shared by both processes): no row, no signal.
+cached = cluster(
+    DJANGO_SESSION_ENGINE="django.contrib.sessions.backends.cache",
+    SESSIONS_LIVE_WARN_AFTER="100",
+    SESSIONS_LIVE_EXPIRE_AFTER="120",
+)
+
+
+def evict(demo: Demo, session_key: str) -> None:
+    """Take a session out of the cache as an eviction does (RedisCache's name for it)."""
+    client = redis.Redis.from_url(demo.process.env["REDIS_URL"])
+    assert client.delete(f":1:django.contrib.sessions.cache{session_key}") == 1
+
+
+async def test_a_session_evicted_from_the_cache_signs_out_its_tabs_on_both_processes(
+    cached: list[Demo], stack: AsyncExitStack
+) -> None:
+    one, two = cached
+    board, browser, name = await watched(stack, one)
+    tabs = [ws for ws, _ in await open_tabs(stack, browser, [one, two, two])]
+    await board.until(lambda b: b.tabs_of(name) == 3, timeout=10)
+    evict(one, browser.session_key)
+    for ws in tabs:
+        assert (await frame_of(ws, "expired", timeout=10))["reason"] == "revoked"
+    rows = await board.until(lambda b: b.live_row(name) is None, timeout=10)
+    ended = [row for row in rows.values() if row["user"]["username"] == name]
+    assert [row["end_reason"] for row in ended] == ["revoked"]
+    assert sessions_of(one, name) == [("revoked", True)]
+    status, headers, _ = browser.get("/")
+    assert (status, headers["Location"]) == (302, "/login?signed_out=revoked&next=%2F")
+
+
+async def test_a_password_change_keeps_its_cache_session_while_the_others_end(
+    cached: list[Demo], stack: AsyncExitStack
+) -> None:
+    """The change cycles the key (the old entry leaves the cache) before the record follows,
+    while both processes' eviction watches keep looking: only the other session ends. (The
+    window is short here; tests/test_vanished.py looks inside it, deterministically.)"""
+    one, two = cached
+    username, password = f"user{next(_names)}-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex
+    one.create_user(username, password)
+    laptop, phone = Browser(one), Browser(two)
+    for browser in (laptop, phone):
+        browser.sign_in(username=username, password=password)
+    kept = [ws for ws, _ in await open_tabs(stack, laptop, [one, two])]
+    told = [ws for ws, _ in await open_tabs(stack, phone, [one, two])]
+    new = uuid.uuid4().hex
+    status, _ = laptop.post(
+        "/password",
+        {"old_password": password, "new_password1": new, "new_password2": new},
+    )
+    assert status == 302
+    for ws in told:
+        assert (await frame_of(ws, "expired", timeout=10))["reason"] == "password_changed"
+    await asyncio.sleep(2)  # eight looks of each process, for a wrong ending to show
+    await kept[0].send('{"type": "extend"}')
+    for ws in kept:  # still live on both processes: `active`, never `expired` before it
+        while (frame := await next_frame(ws, 10))["type"] != "active":
+            assert frame["type"] != "expired", frame
+    assert sorted(sessions_of(one, username)) == [("", False), ("password_changed", True)]
+    status, _, _ = laptop.get("/")
+    assert status == 200

@@ -262,3 +262,32 @@ async def test_a_session_cache_that_fails_is_logged_once_and_looked_at_again(
     assert logged[1].startswith("sessions_live: the session cache is back after"), logged
     live = await sync_to_async(live_of)(client)
     assert (await sync_to_async(LiveSession.objects.get)(pk=live.pk)).ended is None
+
+
+@pytest.mark.parametrize(
+    ("path", "ended"), [("/cycle-kept/", None), ("/cycle/", "revoked")], ids=["ending", "bare"]
+)
+def test_a_view_s_own_key_cycle_is_kept_through_the_ending_module(
+    cache_sessions: None,
+    signed_in: Callable[..., Client],
+    monkeypatch: Any,
+    path: str,
+    ended: str | None,
+) -> None:
+    """``sessions_live.ending.cycle_key`` marks the record while the view goes on; a bare
+    ``cycle_key()`` followed by two looks is the known limit docs/ending.md describes."""
+    client = signed_in()
+    live, key = live_of(client), client.session.session_key
+    vanished, held = Vanished(), {live.pk: frozenset({key})}
+    seen: list[list[Any]] = []
+    cycle_key = CacheSession.cycle_key
+
+    def cycle_then_look(session: CacheSession) -> None:
+        cycle_key(session)
+        seen.extend([look(vanished, held), look(vanished, held)])
+
+    monkeypatch.setattr(CacheSession, "cycle_key", cycle_then_look)
+    client.get(path)
+    assert [bool(ends) for ends in seen] == [False, ended is not None]
+    assert LiveSession.objects.get(pk=live.pk).end_reason == (ended or "")
+    assert caches["default"].get(CYCLE_MARK_PREFIX + live.pk.hex) is None

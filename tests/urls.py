@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import include, path
 
+from sessions_live import ending
 from sessions_live.passive import passive
 
 from . import third_party
@@ -27,6 +28,11 @@ def poll(request: HttpRequest) -> JsonResponse:
 
 def cycle(request: HttpRequest) -> HttpResponse:
     request.session.cycle_key()  # what a password change does (update_session_auth_hash)
+    return HttpResponse("cycled", content_type="text/html")
+
+
+def cycle_kept(request: HttpRequest) -> HttpResponse:
+    ending.cycle_key(request)  # a step-up view's own cycle, as docs/ending.md says to make it
     return HttpResponse("cycled", content_type="text/html")
 
 
@@ -77,6 +83,7 @@ urlpatterns = [
     path("page/", page, name="page"),
     path("api/", api, name="api"),
     path("cycle/", cycle, name="cycle"),
+    path("cycle-kept/", cycle_kept),
     path("poll/", poll, name="poll"),
     path(
         "password/",
