@@ -56,7 +56,11 @@ KINDS: dict[str, tuple[str, str, str]] = {
     "session_flush": ("session", "revoked", "`SessionStore(key).flush()`"),
     "clearsessions": ("session", "revoked", '`call_command("clearsessions")`, the row expired'),
     "ending_api": ("session", "revoked", "`ending.end_session(key)`, `end_user_sessions(user)`"),
-    "cache_eviction": ("session", "revoked", "the session's cache entry gone (`cache` engine)"),
+    "cache_eviction": (
+        "session",
+        "revoked",
+        "the session's entry gone from the `cache` engine's cache",
+    ),
 }
 #: The kinds sampled on a pair whose sessions the cache engine keeps, in Redis: the others
 #: need the session rows of the `db` engine.
@@ -271,11 +275,8 @@ def run(context: Context) -> dict[str, Any]:
             "set_password, two for the view (the old password's check, the new one's hash).",
             f"The machine's 1-minute load average was {load[0]:.1f} as the run began and "
             f"{load[1]:.1f} as it ended, on {os.cpu_count()} cores.",
-            "cache_eviction runs on a second pair of daphne processes whose sessions the "
-            "cache engine keeps in the run's Redis (RedisCache): the kill process deletes the "
-            "session's entry, as an eviction leaves it, and each process's eviction watch "
-            "(a get_many every 0.25 s) finds it missing. Its ratios are against the bare "
-            "push measured on that pair.",
+            "cache_eviction deletes the session's cache entry; an eviction under memory "
+            "pressure leaves the same absence, which is all the watch can see.",
             "The tabs of one sample are told by one push each: not independent samples. The "
             "client, both daphne processes, the kill process and Redis share the machine's "
             "cores, and SQLite is the database.",

@@ -28,6 +28,7 @@ from sessions_live.runtime import lifecycle, vanished
 
 __all__ = [
     "EndReason",
+    "acycle_key",
     "aend_session",
     "aend_user_sessions",
     "cycle_key",
@@ -106,8 +107,14 @@ def cycle_key(request: HttpRequest) -> None:
     keeping the session signed in with every engine. With the ``cache`` engine the old key
     leaves the cache at once and the record follows the new one only when the request returns:
     this marks the record meanwhile, so that no process takes the old key's absence for an
-    eviction. (Django's ``login()`` and ``update_session_auth_hash`` need no call.)"""
+    eviction. (``update_session_auth_hash`` after a password change in the same request, and
+    a sign-in, need no call.)"""
     live = getattr(request, "sessions_live", None)
     if live is not None:
-        vanished.cycling(live.pk)
+        vanished.cycling(live.pk, request)
     request.session.cycle_key()
+
+
+async def acycle_key(request: HttpRequest) -> None:
+    """:func:`cycle_key`, for async views."""
+    await sync_to_async(cycle_key)(request)

@@ -219,8 +219,8 @@ class SessionsLiveMiddleware:
         key_after = request.session.session_key
         if key_before and key_after and key_after != key_before:
             return True  # the view cycled the key (login, password change)
-        if revocation.pending(request):
-            return True  # the view changed its user's password, or deleted its session
+        if revocation.pending(request) or vanished.marked_by(request):
+            return True  # the view changed its user's password, deleted or cycled its session
         return self.activity_due(request) is not None
 
     def activity_due(self, request: HttpRequest) -> LiveSession | None:
@@ -244,13 +244,13 @@ class SessionsLiveMiddleware:
         (:func:`~sessions_live.runtime.revocation.settle`) and record the request's activity;
         the push to send, if any
         (the caller sends it, so an async request awaits it instead of blocking a thread)."""
-        if key_before:
-            self.follow_key_change(request, key_before)
-        if revocation.pending(request):
-            revocation.settle(request, now=self.clock())
-        own: LiveSession | None = getattr(request, "sessions_live", None)
-        if own is not None and request.session.session_key != key_before:
-            vanished.cycled(own.pk)  # its record follows the new key (or ended) by now
+        try:
+            if key_before:
+                self.follow_key_change(request, key_before)
+            if revocation.pending(request):
+                revocation.settle(request, now=self.clock())
+        finally:
+            vanished.done_cycling(request)  # its records follow their new keys, or ended
         live = self.activity_due(request)
         if live is None:
             return None

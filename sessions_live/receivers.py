@@ -28,9 +28,11 @@ from sessions_live.web.sign_in import start_session
 def on_logged_in(*, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if request is not None and hasattr(request, "session"):
         replaced = getattr(request, "sessions_live", None)
-        if replaced is not None:
-            # A sign-in over a signed-in session: the middleware ends that one as it returns.
-            vanished.cycling(replaced.pk)
+        key = request.session.session_key
+        if replaced is not None and (not key or store.key_hash(key) != replaced.key_hash):
+            # Another user signed in over this session (login() flushed it): the middleware
+            # ends it as a sign-out as the request returns.
+            vanished.cycling(replaced.pk, request)
         if request.session.session_key is None:
             # login() flushed a previous user's session: the new key exists only once saved.
             request.session.save()

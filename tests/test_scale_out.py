@@ -350,7 +350,6 @@ async def test_a_password_change_keeps_its_cache_session_while_the_others_end(
     assert status == 302
     for ws in told:
         assert (await frame_of(ws, "expired", timeout=10))["reason"] == "password_changed"
-    await asyncio.sleep(2)  # eight looks of each process, for a wrong ending to show
     await kept[0].send('{"type": "extend"}')
     for ws in kept:  # still live on both processes: `active`, never `expired` before it
         while (frame := await next_frame(ws, 10))["type"] != "active":

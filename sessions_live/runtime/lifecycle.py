@@ -6,7 +6,7 @@ event: recorded activity and the start of a warning."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from functools import partial
 from importlib import import_module
 
@@ -58,13 +58,15 @@ def end_session(
     send_signal: bool = True,
     first: Callable[[], None] | None = None,
     when_committed: bool = False,
+    keyed_by: Collection[str] | None = None,
 ) -> bool:
     """End ``live`` for ``reason`` if nobody else has; True for the one caller that did.
     Every ending, by HTTP, a tab, the dashboard, the sweep or the sign-in limit, is this call.
 
     The winner first calls ``first``: a tab ending its session tells this process's tabs
     through it, at once, with ``async_to_sync`` from the thread this runs in (so ``first``
-    must not wait on other database work, which would wait on this thread). With
+    must not wait on other database work, which would wait on this thread). With ``keyed_by``
+    (key hashes), only a record still keyed by one of them is claimed. With
     ``when_committed``, the claim is part of the caller's transaction and the rest waits for
     it to commit (nothing is announced of a change that rolls back). Then it pushes
     ``expired`` to every tab of the session (the record already says ended, so every request
@@ -74,7 +76,7 @@ def end_session(
     ``user_logged_out`` unless Django's ``logout()`` is sending it, then ``session_expired``
     (for a timeout) and ``session_ended``.
     """
-    if not store.claim_end(live.pk, reason, now, by=by):
+    if not store.claim_end(live.pk, reason, now, by=by, keyed_by=keyed_by):
         return False
     if first is not None:
         try:

@@ -98,6 +98,8 @@ DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
 #: This process's view of its channel layer and of its database.
 channel_layer = Outage("the channel layer")
 database = Outage("the database")
+#: The session cache, as the cache engine's eviction watch asks it four times a second.
+session_cache = Outage("the session cache")
 
 
 def resilient_receive(

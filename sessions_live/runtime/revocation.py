@@ -144,7 +144,7 @@ def judge_after_view(request: HttpRequest, user: Model, reason: EndReason) -> An
     if live is None:
         return None
     setattr(request, _JUDGED_USER, (user.pk, reason))
-    vanished.cycling(live.pk)  # update_session_auth_hash may cycle its key before the end
+    vanished.cycling(live.pk, request)  # update_session_auth_hash may cycle its key next
     return live.pk
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any, cast
 
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -181,15 +181,21 @@ def past_deadline(reason: str, now: float) -> Q | Combinable:
 
 
 def claim_end(
-    live_id: uuid.UUID, reason: str, now: float, by: AbstractBaseUser | None = None
+    live_id: uuid.UUID,
+    reason: str,
+    now: float,
+    by: AbstractBaseUser | None = None,
+    keyed_by: Collection[str] | None = None,
 ) -> bool:
     """End a session if it is still live and (for a timeout) still due: True for one caller.
 
     The deadline is re-checked in the same UPDATE, so activity recorded between a caller's
-    read and its claim wins over the claim.
+    read and its claim wins over the claim; with ``keyed_by`` (key hashes), so is the key: a
+    record that followed another key meanwhile is not claimed.
     """
+    keys = Q(key_hash__in=list(keyed_by)) if keyed_by is not None else Q()
     updated = LiveSession.objects.filter(
-        past_deadline(reason, now), pk=live_id, ended__isnull=True
+        past_deadline(reason, now), keys, pk=live_id, ended__isnull=True
     ).update(ended=to_datetime(now), end_reason=reason, ended_by=by, changed=to_datetime(now))
     return updated == 1
 
