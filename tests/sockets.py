@@ -81,6 +81,8 @@ async def connect(
     headers = list(headers or [])
     if not any(name == b"origin" for name, _ in headers):
         headers.append((b"origin", b"http://testserver"))
+    if not any(name == b"host" for name, _ in headers):
+        headers.append((b"host", b"testserver"))  # what a browser's handshake carries
     if client is not None:
         key = await sync_to_async(lambda: client.session.session_key)()
         headers.append((b"cookie", f"sessionid={key}".encode()))

@@ -71,7 +71,7 @@ async def test_a_cookie_that_is_not_a_live_session_gets_in_nowhere(
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
 
-    headers = [(b"origin", b"http://testserver")]
+    headers = [(b"origin", b"http://testserver"), (b"host", b"testserver")]
     if key:
         headers.append((b"cookie", f"sessionid={key}".encode()))
     tab = await connect(None, headers=headers)

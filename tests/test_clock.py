@@ -107,7 +107,11 @@ async def jumping_tab(
     tab = Socket(
         app,
         "/" + TAB_SOCKET_PATH,
-        headers=[(b"origin", b"http://testserver"), (b"cookie", f"sessionid={key}".encode())],
+        headers=[
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+            (b"cookie", f"sessionid={key}".encode()),
+        ],
     )
     connected, _ = await tab.connect()
     assert connected

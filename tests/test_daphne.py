@@ -124,6 +124,25 @@ async def test_foreign_origin_is_refused_at_the_handshake(demo: Demo) -> None:
     assert refused.value.response.status_code == 403
 
 
+async def test_a_page_of_another_origin_on_the_same_host_is_refused_on_both_sockets(
+    demo: Demo,
+) -> None:
+    """Past the routing's host-only ``AllowedHostsOriginValidator``: another port, or the
+    https page of this http site, is another origin (4403), as Django's CSRF check says."""
+    browser = Browser(demo)
+    await asyncio.to_thread(browser.sign_in)
+    port = int(demo.url.rsplit(":", 1)[1])
+    others = [f"http://{demo.host}:{port + 1}", f"https://{demo.host}:{port}"]
+    for path in ("", "dashboard/"):
+        for origin in others:
+            async with browser.socket(origin, None, path=path) as ws:
+                frame = await next_frame(ws, 10)
+                assert (frame["type"], frame["code"]) == ("error", "forbidden"), (path, origin)
+                assert await close_code(ws, 10) == 4403
+        async with browser.socket(None, None, path=path) as ws:  # the page's own origin
+            assert (await next_frame(ws, 10))["type"] in ("hello", "snapshot")
+
+
 #: Under daphne only: what the minute-long test below measures is redis-py's socket timeout
 #: racing channels-redis' blocking read, in the layer's own connection, whichever server holds
 #: the tabs; a second minute under uvicorn would prove nothing more and spend a fifteenth of

@@ -207,7 +207,11 @@ async def test_channels_own_stack_signs_out_a_session_a_fallback_verifies(
     key = await sync_to_async(lambda: client.session.session_key)()
     rotate()
     app = ChannelsAuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-    headers = [(b"origin", b"http://testserver"), (b"cookie", f"sessionid={key}".encode())]
+    headers = [
+        (b"origin", b"http://testserver"),
+        (b"host", b"testserver"),
+        (b"cookie", f"sessionid={key}".encode()),
+    ]
     for _ in range(2):
         tab = Socket(app, TAB, headers=headers)
         connected, _ = await tab.connect()

@@ -227,7 +227,11 @@ async def test_readme_asgi_routes_a_signed_in_tab(asigned_in: Callable[..., Any]
     tab = Socket(
         namespace["application"],
         TAB,
-        headers=[(b"origin", b"http://testserver"), (b"cookie", cookie.encode())],
+        headers=[
+            (b"origin", b"http://testserver"),
+            (b"host", b"testserver"),
+            (b"cookie", cookie.encode()),
+        ],
     )
     connected, _ = await tab.connect()
     try:

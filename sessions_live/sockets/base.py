@@ -25,7 +25,7 @@ from sessions_live.core.protocol import (
 )
 from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.runtime.outages import resilient_receive
-from sessions_live.web.clients import origin_allowed
+from sessions_live.web.origins import origin_allowed
 
 Frame = TypeVar("Frame")
 

@@ -5,11 +5,8 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.http import HttpRequest
-from django.http.request import split_domain_port, validate_host
 
 from sessions_live.conf import get_settings
 from sessions_live.store import USER_AGENT_MAX
@@ -86,20 +83,3 @@ def request_from_scope(scope: Mapping[str, Any]) -> HttpRequest:
     if "user" in scope:
         request.user = scope["user"]
     return request
-
-
-def origin_allowed(scope: Mapping[str, Any]) -> bool:
-    """Whether a WebSocket handshake comes from a page of this site (against cross-site
-    WebSocket hijacking): its ``Origin`` must name a host in ``ALLOWED_HOSTS``. A handshake
-    without ``Origin`` (not a browser) is refused unless ``ALLOW_MISSING_ORIGIN`` is on."""
-    origin = _scope_header(scope, b"origin")
-    if not origin:
-        return bool(get_settings().ALLOW_MISSING_ORIGIN)
-    parsed = urlsplit(origin)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        return False
-    domain, _ = split_domain_port(parsed.netloc)
-    allowed = list(settings.ALLOWED_HOSTS)
-    if settings.DEBUG and not allowed:
-        allowed = [".localhost", "127.0.0.1", "[::1]"]  # what Django allows then
-    return bool(domain) and validate_host(domain, allowed)
