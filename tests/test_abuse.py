@@ -13,11 +13,11 @@ import json
 from pathlib import Path
 
 import pytest
-from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidMessage
 
 from .servers import Demo, demo_fixture
-from .web import Browser, frame_of, next_frame
+from .web import Browser, close_code, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
 
@@ -43,6 +43,10 @@ CORPUS: dict[str, str | bytes] = {
     "dashboard end without id": '{"type": "end"}',
     "dashboard end with a number": '{"type": "end", "id": 12}',
     "not an object": "[1, 2, 3]",
+    "dashboard end_user beyond any integer": '{"type": "end_user", "user_id": ' + "9" * 64 + "}",
+    "dashboard end_user negative": '{"type": "end_user", "user_id": -1}',
+    "dashboard end_user a fraction": '{"type": "end_user", "user_id": 1.5}',
+    "dashboard end with 10,000 ids": json.dumps({"type": "end", "id": list(range(10_000))}),
 }
 
 
@@ -141,6 +145,10 @@ async def test_bad_frames_are_answered_and_nothing_else_suffers(demo: Demo, staf
         assert outcomes[("type not a string", False)] == (["unknown_type"], None)
         assert outcomes[("1000 frames in a second", False)][1] == 4429
         assert outcomes[("1000 frames in a second", True)][1] == 4429
+        assert outcomes[("dashboard end_user beyond any integer", True)] == (["not_found"], None)
+        assert outcomes[("dashboard end_user negative", True)] == (["not_found"], None)
+        assert outcomes[("dashboard end_user a fraction", True)] == (["invalid_field"], None)
+        assert outcomes[("dashboard end with 10,000 ids", True)] == (["too_large"], 4413)
 
         # The sibling tab of the same session, and another session's, carry on.
         await sibling.send('{"type": "extend"}')
@@ -150,3 +158,29 @@ async def test_bad_frames_are_answered_and_nothing_else_suffers(demo: Demo, staf
         assert staff.get("/healthz")[0] == 200
         assert after <= before * 1.10, f"RSS grew from {before} KiB to {after} KiB"
         assert "Traceback" not in demo.log.read_text()
+
+
+async def test_oversized_and_odd_headers_are_refused_and_the_process_carries_on(
+    demo: Demo, staff: Browser
+) -> None:
+    """A 10 KB session id is no session (4401); header bytes that are not UTF-8 change
+    nothing; a 16 KB Cookie is over daphne's header limit (Twisted's 16 KiB), where daphne
+    drops the connection before any application code runs (docs/deploying.md: the proxy
+    answers it). None of them ends the session, logs a traceback, or stops the next tab."""
+    async with staff.tab() as tab:
+        await frame_of(tab, "hello")
+        headers = {"Cookie": "sessionid=" + "a" * 10240}
+        async with connect(demo.ws_url, origin=demo.url, additional_headers=headers) as ws:
+            assert await close_code(ws, 10) == 4401
+        odd = {"Cookie": staff.cookie_header, "X-Odd": "caf\xe9\xff"}  # latin-1, not UTF-8
+        async with connect(demo.ws_url, origin=demo.url, additional_headers=odd) as ws:
+            assert (await next_frame(ws, 10))["type"] == "hello"
+        big = {"Cookie": staff.cookie_header + "; pad=" + "x" * 16384}
+        with pytest.raises((InvalidMessage, ConnectionClosed, OSError)):
+            async with connect(demo.ws_url, origin=demo.url, additional_headers=big) as ws:
+                await next_frame(ws, 10)
+        await tab.send('{"type": "extend"}')
+        assert (await frame_of(tab, "active"))["expires_in"] > 590
+    async with staff.tab() as again:
+        await frame_of(again, "hello")
+    assert "Traceback" not in demo.log.read_text()

@@ -227,6 +227,17 @@ async def test_end_user_ends_every_session_of_that_user(
         ({"type": "end", "id": "not-a-uuid"}, "not_found"),
         ({"type": "end", "id": "0" * 32}, "not_found"),
         ({"type": "end_user", "user_id": "nobody"}, "not_found"),
+        # Ids no user can have: beyond the database's integers (an OverflowError in the
+        # query on SQLite, once), negative, a fraction, an exponent.
+        ({"type": "end_user", "user_id": int("9" * 64)}, "not_found"),
+        ({"type": "end_user", "user_id": "9" * 64}, "not_found"),
+        ({"type": "end_user", "user_id": -(10**40)}, "not_found"),
+        ({"type": "end_user", "user_id": -1}, "not_found"),
+        ({"type": "end_user", "user_id": "1.5"}, "not_found"),
+        ({"type": "end_user", "user_id": "1e3"}, "not_found"),
+        ({"type": "end_user", "user_id": 1.5}, "invalid_field"),
+        ({"type": "end_user", "user_id": [1, 2, 3]}, "invalid_field"),  # one id a frame
+        ({"type": "end", "id": list(range(10_000))}, "too_large"),  # and 4 KiB at most
         ({"type": "end", "id": None}, "invalid_field"),
         ({"type": "dance"}, "unknown_type"),
     ],

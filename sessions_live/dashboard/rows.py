@@ -169,13 +169,8 @@ def existing_ids(ids: set[str]) -> set[str]:
 
 def sessions_of(user_id: Any) -> list[LiveSession]:
     """The live sessions of one user (none for an id that is not one)."""
-    try:
-        found = LiveSession.objects.select_related("user").filter(
-            user_id=user_id, ended__isnull=True
-        )
-        return list(found)
-    except (ValidationError, ValueError, TypeError):
-        return []
+    pk = store.user_pk(user_id)
+    return [] if pk is None else store.live_sessions_of(pk)
 
 
 def find(row_id: str) -> LiveSession | None:

@@ -18,6 +18,7 @@ from sessions_live.store.queries import (
     live_records,
     live_sessions_of,
     next_deadline,
+    user_pk,
 )
 from sessions_live.store.records import (
     USER_AGENT_MAX,
@@ -83,4 +84,5 @@ __all__ = [
     "to_datetime",
     "to_epoch",
     "touch",
+    "user_pk",
 ]

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Exists, OuterRef, Q
 
 from sessions_live.models import Broadcast, LiveSession, LiveTab
+from sessions_live.store import queries
 from sessions_live.store.records import to_datetime
 
 
@@ -18,7 +19,10 @@ def recipients(to: str, target: str | None) -> list[uuid.UUID]:
     is the row id). None for a target that is not one."""
     where = Q(ended__isnull=True)
     if to == "user":
-        where &= Q(user_id=target)
+        user_pk = queries.user_pk(target)
+        if user_pk is None:
+            return []
+        where &= Q(user_id=user_pk)
     elif to == "session":
         where &= Q(pk=target)
     with_tabs = Exists(LiveTab.objects.filter(session=OuterRef("pk")))

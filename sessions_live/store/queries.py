@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Exists, Min, OuterRef, Q
 
 from sessions_live.conf import get_settings
@@ -20,6 +22,20 @@ def ended_since(moment: float) -> list[tuple[uuid.UUID, str]]:
     return list(
         LiveSession.objects.filter(ended__gte=to_datetime(moment)).values_list("pk", "end_reason")
     )
+
+
+def user_pk(value: object) -> Any | None:
+    """``value`` (a frame's user id: a string or a number) as the user model's primary key,
+    or None if it cannot be one: not a number for an integer key, or beyond what the database
+    can store (a 64-digit id would raise ``OverflowError`` in the query on SQLite)."""
+    field = get_user_model()._meta.pk
+    assert field is not None
+    try:
+        pk = field.to_python(value)
+        field.run_validators(pk)
+    except (ValidationError, TypeError, ValueError):
+        return None
+    return pk
 
 
 def live_sessions_of(user_id: Any) -> list[LiveSession]:
