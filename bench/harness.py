@@ -50,7 +50,13 @@ class Context:
 
     @contextmanager
     def demo(self, count: int = 1, **env: str) -> Iterator[list[Demo]]:
-        """The demo under ``count`` daphne processes sharing this run's Redis."""
+        """The demo under ``count`` daphne processes sharing this run's Redis, with no cap on
+        open tabs (a benchmark opens thousands in one session)."""
+        env = {
+            "SESSIONS_LIVE_MAX_TABS_PER_SESSION": "none",
+            "SESSIONS_LIVE_MAX_TABS_PER_USER": "none",
+            **env,
+        }
         with run_demos(self.folder("demo"), count, (), REDIS_URL=self.redis.url, **env) as demos:
             yield demos
 

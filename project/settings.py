@@ -211,6 +211,10 @@ if _env_bool("SESSIONS_LIVE_REAUTH_IN_PLACE", False):
     SESSIONS_LIVE["REAUTH_IN_PLACE"] = True
 if "SESSIONS_LIVE_CLOSE_GRACE" in os.environ:
     SESSIONS_LIVE["CLOSE_GRACE"] = float(os.environ["SESSIONS_LIVE_CLOSE_GRACE"])
+# Caps on open tabs (50 a session, 200 a user by default); "none" lifts one (the benchmarks).
+for _cap in ("MAX_TABS_PER_SESSION", "MAX_TABS_PER_USER"):
+    if (_value := os.environ.get(f"SESSIONS_LIVE_{_cap}")) is not None:
+        SESSIONS_LIVE[_cap] = None if _value.lower() == "none" else int(_value)
 # What the records keep of visitors: "full" (the default), "network"/"family", or "none".
 for _keep in ("KEEP_IP", "KEEP_USER_AGENT"):
     if f"SESSIONS_LIVE_{_keep}" in os.environ:

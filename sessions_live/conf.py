@@ -59,8 +59,14 @@ class SessionsLiveSettings:
     #: Empty by default: the header is ignored and the peer address is the client's.
     TRUSTED_PROXIES: tuple[str, ...] = ()
     #: Accept WebSocket handshakes without an Origin header (non-browser clients). A browser
-    #: always sends one, and one naming a host outside ALLOWED_HOSTS is always refused.
+    #: always sends one, and one that is not this site's own origin (nor one of
+    #: CSRF_TRUSTED_ORIGINS) is always refused.
     ALLOW_MISSING_ORIGIN: bool = False
+    #: Tabs one session may have open at once, over every process; one more is refused (close
+    #: 4409) until one closes. None: no limit.
+    MAX_TABS_PER_SESSION: int | None = 50
+    #: Tabs one user may have open at once, over all of their sessions. None: no limit.
+    MAX_TABS_PER_USER: int | None = 200
     #: Seconds a page may keep its session from idling out with one ``lease`` (a video, a long
     #: form), capped by ABSOLUTE_EXPIRE_AFTER; None: leases are refused.
     MAX_LEASE: float | None = None

@@ -372,3 +372,24 @@ def test_a_reauth_hook_that_is_no_callable_is_e016(settings: Any) -> None:
         "Name a function that takes a user and returns whether they may sign in again in "
         "place, e.g. 'myproject.auth.may_reauth_in_place', or set it to None."
     )
+
+
+@pytest.mark.parametrize("key", ["MAX_TABS_PER_SESSION", "MAX_TABS_PER_USER"])
+@pytest.mark.parametrize("value", [0, -1, 1.5, "3", True])
+def test_bad_tab_cap_is_e017(settings: Any, key: str, value: Any) -> None:
+    settings.SESSIONS_LIVE = {key: value}
+    assert checks.check_settings() == [
+        Error(
+            f"SESSIONS_LIVE['{key}'] must be None or a whole number above 0, not {value!r}.",
+            hint="Set it to how many tabs may be open at once (MAX_TABS_PER_SESSION defaults "
+            "to 50, MAX_TABS_PER_USER to 200), or to None for no limit.",
+            id="sessions_live.E017",
+        )
+    ]
+
+
+def test_tab_caps_default_to_50_a_session_and_200_a_user(settings: Any) -> None:
+    settings.SESSIONS_LIVE = {"MAX_TABS_PER_SESSION": None}
+    assert checks.check_settings() == []
+    settings.SESSIONS_LIVE = {}
+    assert (get_settings().MAX_TABS_PER_SESSION, get_settings().MAX_TABS_PER_USER) == (50, 200)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import django
@@ -18,7 +19,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from .servers import EVERY_SERVER, Demo, demo_fixture
-from .web import Browser, close_code, next_frame
+from .web import Browser, close_code, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
 
@@ -141,6 +142,43 @@ async def test_a_page_of_another_origin_on_the_same_host_is_refused_on_both_sock
                 assert await close_code(ws, 10) == 4403
         async with browser.socket(None, None, path=path) as ws:  # the page's own origin
             assert (await next_frame(ws, 10))["type"] in ("hello", "snapshot")
+
+
+capped_demo = demo_fixture(
+    SESSIONS_LIVE_WARN_AFTER="300",
+    SESSIONS_LIVE_EXPIRE_AFTER="600",
+    SESSIONS_LIVE_MAX_TABS_PER_SESSION="3",
+    SESSIONS_LIVE_MAX_TABS_PER_USER="4",
+)
+
+
+async def test_tabs_past_a_cap_are_refused_with_4409_and_none_is_dropped(
+    capped_demo: Demo,
+) -> None:
+    laptop, phone = Browser(capped_demo), Browser(capped_demo)
+    for browser in (laptop, phone):
+        await asyncio.to_thread(browser.sign_in)
+    async with AsyncExitStack() as stack:
+        tabs = [await stack.enter_async_context(laptop.tab()) for _ in range(3)]
+        for tab in tabs:
+            await frame_of(tab, "hello")
+        async with laptop.tab() as extra:  # the session's fourth
+            frame = await next_frame(extra, 10)
+            assert (frame["type"], frame["code"]) == ("error", "too_many_tabs")
+            assert "MAX_TABS_PER_SESSION" in frame["message"]
+            assert await close_code(extra, 10) == 4409
+        phone_tab = await stack.enter_async_context(phone.tab())  # the user's fourth
+        await frame_of(phone_tab, "hello")
+        async with phone.tab() as extra:  # the user's fifth, in a session with one
+            assert "MAX_TABS_PER_USER" in (await next_frame(extra, 10))["message"]
+            assert await close_code(extra, 10) == 4409
+        await tabs[0].send('{"type": "extend"}')  # every open tab is still served
+        await phone_tab.send('{"type": "extend"}')  # (the phone's is another session)
+        for tab in (*tabs, phone_tab):
+            await frame_of(tab, "active")
+    log = capped_demo.log.read_text()
+    assert log.count("tabs open already") == 2
+    assert "Traceback" not in log
 
 
 #: Under daphne only: what the minute-long test below measures is redis-py's socket timeout

@@ -45,6 +45,7 @@ def check_settings(app_configs: Sequence[Any] | None = None, **kwargs: Any) -> l
         *_flags(conf),
         *_session_limit(conf),
         *_broadcast_limit(conf),
+        *_tab_caps(conf),
         *_timeouts_hook(conf),
     ]
 
@@ -177,6 +178,17 @@ def _session_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
             messages.E011_MSG.format(value=limit), hint=messages.E011_HINT, id="sessions_live.E011"
         )
     ]
+
+
+def _tab_caps(conf: SessionsLiveSettings) -> list[CheckMessage]:
+    errors: list[CheckMessage] = []
+    for key in ("MAX_TABS_PER_SESSION", "MAX_TABS_PER_USER"):
+        cap = getattr(conf, key)
+        if cap is None or (isinstance(cap, int) and not isinstance(cap, bool) and cap >= 1):
+            continue
+        message = messages.E017_MSG.format(key=key, value=cap)
+        errors.append(Error(message, hint=messages.E017_HINT, id="sessions_live.E017"))
+    return errors
 
 
 def _broadcast_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:

@@ -186,6 +186,11 @@ E015_HINT = (
     "Set it to how many messages to open tabs one staff member may send per minute (e.g. 5), "
     "or to None for no limit."
 )
+E017_MSG = "SESSIONS_LIVE['{key}'] must be None or a whole number above 0, not {value!r}."
+E017_HINT = (
+    "Set it to how many tabs may be open at once (MAX_TABS_PER_SESSION defaults to 50, "
+    "MAX_TABS_PER_USER to 200), or to None for no limit."
+)
 E012_MSG = "SESSIONS_LIVE['TIMEOUTS_FOR'] ({value!r}) does not name a callable: {problem}."
 
 

@@ -23,6 +23,7 @@ CLOSE_FORBIDDEN = 4403  # origin or permission refused
 CLOSE_MALFORMED = 4400  # a frame that is not a JSON object
 CLOSE_TOO_LARGE = 4413  # a frame over MAX_FRAME_BYTES
 CLOSE_TOO_MANY = 4429  # more than MAX_FRAMES_PER_WINDOW frames in FRAME_WINDOW seconds
+CLOSE_TOO_MANY_TABS = 4409  # the session or its user has MAX_TABS_PER_* tabs open already
 CLOSE_SERVER_ERROR = 1011  # RFC 6455: the server cannot go on (the database is away)
 
 MAX_FRAME_BYTES = 4096
@@ -38,6 +39,7 @@ ERROR_UNKNOWN_TYPE = "unknown_type"
 ERROR_INVALID_FIELD = "invalid_field"
 ERROR_FORBIDDEN = "forbidden"
 ERROR_NOT_FOUND = "not_found"
+ERROR_TOO_MANY_TABS = "too_many_tabs"
 ERROR_RATE_LIMITED = "rate_limited"
 
 # Channel-layer event types (``sessions_live.x`` is handled by ``sessions_live_x``).

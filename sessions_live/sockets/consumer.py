@@ -27,7 +27,7 @@ from sessions_live.runtime import outages
 from sessions_live.runtime.presence import presence
 from sessions_live.runtime.sweep import sweeper
 from sessions_live.runtime.vanished import eviction_watch
-from sessions_live.sockets import lookups, reports
+from sessions_live.sockets import caps, lookups, reports
 from sessions_live.sockets.auth import warn_of_channels_auth
 from sessions_live.sockets.base import Phase, SiteSocket
 from sessions_live.sockets.tab import Tab
@@ -104,6 +104,10 @@ class SessionConsumer(SiteSocket):
         status = store.status(live, now)
         if status.state is policy.State.EXPIRED:
             await tab.end(status.reason.value)
+            return
+        too_many = await database_sync_to_async(caps.refusal)(live)
+        if too_many is not None:
+            await self.refuse(too_many)
             return
         await tab.membership.join()
         await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)

@@ -46,6 +46,7 @@ from sessions_live.store.tabs import (
     forget_tabs,
     prune_tabs,
     remove_tab,
+    tabs_open,
 )
 
 __all__ = [
@@ -81,6 +82,7 @@ __all__ = [
     "remove_tab",
     "start",
     "status",
+    "tabs_open",
     "to_datetime",
     "to_epoch",
     "touch",

@@ -6,8 +6,10 @@ A process vouches for all of its tabs with one heartbeat: :mod:`sessions_live.ru
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Count, Q
 
 from sessions_live.models import LiveProcess, LiveSession, LiveTab
 from sessions_live.store.records import to_datetime
@@ -26,6 +28,14 @@ def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> 
             update_fields=["session", "process", "opened"],
         )
         LiveSession.objects.filter(pk=live_id).update(tabs_seen=moment, changed=moment)
+
+
+def tabs_open(live_id: uuid.UUID, user_id: Any) -> tuple[int, int]:
+    """How many tabs session ``live_id`` and user ``user_id`` have open (one query)."""
+    counts = LiveTab.objects.filter(session__user_id=user_id).aggregate(
+        user=Count("pk"), session=Count("pk", filter=Q(session_id=live_id))
+    )
+    return int(counts["session"]), int(counts["user"])
 
 
 def remove_tab(live_id: uuid.UUID, channel_name: str, now: float) -> None:
