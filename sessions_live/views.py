@@ -128,7 +128,7 @@ def my_sessions(request: HttpRequest) -> HttpResponse:
         {
             "sessions": sessions,
             "has_others": any(not view.current for view in sessions),
-            "ended": int(ended) if ended.isdigit() else 0,
+            "ended": int(ended) if ended.isascii() and ended.isdigit() else 0,
         },
     )
 

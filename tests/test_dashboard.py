@@ -237,6 +237,7 @@ async def test_end_user_ends_every_session_of_that_user(
         ({"type": "end_user", "user_id": "1e3"}, "not_found"),
         ({"type": "end_user", "user_id": 1.5}, "invalid_field"),
         ({"type": "end_user", "user_id": [1, 2, 3]}, "invalid_field"),  # one id a frame
+        ({"type": "end_user", "user_id": "7" + "0" * 254}, "invalid_field"),  # refused, not cut
         ({"type": "end", "id": list(range(10_000))}, "too_large"),  # and 4 KiB at most
         ({"type": "end", "id": None}, "invalid_field"),
         ({"type": "dance"}, "unknown_type"),

@@ -206,3 +206,13 @@ async def test_the_ended_sessions_tab_is_told_at_once(user: AbstractUser) -> Non
         "redirect": "/login/?signed_out=terminated",
     }
     assert await mine.receive_nothing(0.2)
+
+
+@pytest.mark.parametrize("ended", ["2", "²", "\u0661", "-1", "x", "9" * 50])
+def test_the_count_of_sessions_ended_is_read_only_from_ascii_digits(
+    user: AbstractUser, ended: str
+) -> None:
+    """``"²".isdigit()`` is True, and ``int("²")`` raises: the page said 500 for it."""
+    response = browser(user, FIREFOX, "192.0.2.10").get(f"{PAGE}?ended={ended}", headers=HTML)
+    assert response.status_code == 200
+    assert response.context["ended"] == (int(ended) if ended.isascii() and ended.isdigit() else 0)

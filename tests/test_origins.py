@@ -3,10 +3,14 @@ and port (or one of ``CSRF_TRUSTED_ORIGINS``), as Django's CSRF check requires o
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
+from django.http.request import split_domain_port, validate_host
+from django.utils.http import is_same_domain
 
+from sessions_live.web import origins
 from sessions_live.web.origins import MAX_ORIGIN, Origin, origin_allowed, parse, site_origin
 
 
@@ -83,7 +87,9 @@ def test_an_origin_longer_than_any_real_one_is_not_parsed() -> None:
 def test_a_handshake_without_a_host_header_uses_the_server_it_reached() -> None:
     scope = handshake(("origin", "http://127.0.0.1:8000"))
     scope["server"] = ("127.0.0.1", 8000)
-    assert site_origin(scope) == Origin("http", "127.0.0.1", 8000)
+    assert site_origin(scope, Origin("http", "127.0.0.1", 8000)) == Origin(
+        "http", "127.0.0.1", 8000
+    )
     assert origin_allowed(scope)
     assert not origin_allowed(handshake(("origin", "http://127.0.0.1:8000")))  # nothing to match
 
@@ -97,8 +103,73 @@ def test_the_proxy_s_ssl_header_says_the_scheme_when_configured(settings: Any) -
     plain = (("x-forwarded-proto", "http"), ("host", "example.com"))
     assert not origin_allowed(handshake(("origin", "https://example.com"), *plain, scheme="wss"))
     # Without the header, the socket's own scheme.
-    assert origin_allowed(handshake(("origin", "https://example.com"), ("host", "example.com"),
-                                    scheme="wss"))  # fmt: skip
+    plain_tls = handshake(("origin", "https://example.com"), ("host", "example.com"), scheme="wss")
+    assert origin_allowed(plain_tls)
+    # A header name that is not one (no HTTP_ prefix) is never read, as Django never does.
+    settings.SECURE_PROXY_SSL_HEADER = ("X_FORWARDED_PROTO", "https")
+    assert not origin_allowed(handshake(("origin", "https://example.com"), *behind_tls))
+
+
+def daphne(*headers: tuple[str, str], port: int) -> dict[str, Any]:
+    """A handshake as daphne gives it: no scheme in the scope, even over its own TLS."""
+    scope = handshake(*headers)
+    del scope["scheme"]
+    scope["server"] = ("203.0.113.7", port)
+    return scope
+
+
+@pytest.mark.parametrize(
+    ("origin", "host", "port", "expected"),
+    [
+        ("https://example.com", "example.com", 443, True),  # daphne's own TLS
+        ("http://example.com", "example.com", 443, False),  # an http page of that https site
+        ("http://example.com", "example.com", 80, True),
+        ("https://example.com", "example.com", 80, False),
+        ("http://example.com:8000", "example.com:8000", 8000, True),  # the port reached
+        ("https://example.com:8443", "example.com:8443", 8443, True),
+        ("http://example.com:8001", "example.com:8000", 8000, False),
+        # Behind a proxy (the Host is not the port reached): http, unless the proxy says so.
+        ("http://example.com", "example.com", 8000, True),
+        ("https://example.com", "example.com", 8000, False),
+    ],
+)
+def test_daphne_s_scopes_take_the_scheme_of_the_port_they_reached(
+    origin: str, host: str, port: int, expected: bool
+) -> None:
+    assert origin_allowed(daphne(("origin", origin), ("host", host), port=port)) is expected
+
+
+def test_two_host_headers_make_no_host() -> None:
+    scope = handshake(
+        ("origin", "http://example.com"), ("host", "example.com"), ("host", "a.example.com")
+    )
+    assert not origin_allowed(scope)
+
+
+def test_a_refusal_is_logged_once_a_minute_with_the_origin_expected(
+    caplog: Any, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(origins, "refusals", origins.RefusalLog())
+    caplog.set_level(logging.WARNING, logger="sessions_live.web.origins")
+    for _ in range(3):
+        assert not allowed("http://evil.example", "example.com", "wss")
+    assert [r.getMessage() for r in caplog.records] == [
+        "sessions_live: refused a WebSocket from origin 'http://evil.example'; this site's"
+        " origin here is https://example.com (1 refused since the last line). A page of yours?"
+        " Add it to CSRF_TRUSTED_ORIGINS, or set SECURE_PROXY_SSL_HEADER behind a TLS proxy."
+    ]
+
+
+def test_django_s_host_helpers_behave_as_the_origin_check_expects() -> None:
+    """A canary on Django's undocumented helpers the check leans on, read as its CSRF check
+    reads them."""
+    assert split_domain_port("Example.com.:8000") == ("example.com", "8000")
+    assert split_domain_port("[::1]:8000") == ("[::1]", "8000")
+    assert split_domain_port("a,b") == ("", "")
+    assert validate_host("sub.example.com", [".example.com"])
+    assert not validate_host("example.org", [".example.com"])
+    assert is_same_domain("www.example.net", ".example.net")
+    assert not is_same_domain("www.example.net:8443", ".example.net")
 
 
 def test_the_forwarded_host_counts_only_with_use_x_forwarded_host(settings: Any) -> None:
@@ -111,6 +182,13 @@ def test_the_forwarded_host_counts_only_with_use_x_forwarded_host(settings: Any)
     assert not origin_allowed(scope)
     settings.USE_X_FORWARDED_HOST = True
     assert origin_allowed(scope)
+    empty = handshake(
+        ("origin", "https://www.example.com"),
+        ("host", "www.example.com"),
+        ("x-forwarded-host", ""),
+        scheme="wss",
+    )
+    assert not origin_allowed(empty)  # an empty forwarded host is no host, as for Django
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ frame and a log line); no open tab is dropped, and a tab gets in once another cl
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,8 +12,10 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
+from django.utils import timezone
 
-from sessions_live.models import LiveTab
+from sessions_live.models import LiveSession, LiveTab
+from sessions_live.sockets import caps
 
 from .helpers import live_of
 from .sockets import closed_with, connect, frame
@@ -29,8 +32,9 @@ async def refused(tab: Any, message: str) -> None:
 
 
 async def test_a_session_past_its_cap_is_refused_until_a_tab_closes(
-    asigned_in: Callable[..., Any], timeouts: Callable[..., None], caplog: Any
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None], caplog: Any, monkeypatch: Any
 ) -> None:
+    monkeypatch.setattr(caps, "refusals", caps.RefusalLog())
     timeouts(MAX_TABS_PER_SESSION=2)
     client = await asigned_in()
     tabs = [await connect(client) for _ in range(2)]
@@ -39,7 +43,11 @@ async def test_a_session_past_its_cap_is_refused_until_a_tab_closes(
     caplog.set_level(logging.WARNING, logger="sessions_live.sockets.caps")
     extra = await connect(client)
     await refused(extra, "This session has 2 tabs open already (MAX_TABS_PER_SESSION).")
-    assert "MAX_TABS_PER_SESSION (2) tabs open already" in caplog.text
+    assert "MAX_TABS_PER_SESSION (2) tabs open already (1 tabs refused" in caplog.text
+    await refused(
+        await connect(client), "This session has 2 tabs open already (MAX_TABS_PER_SESSION)."
+    )
+    assert caplog.text.count("tabs open already") == 1  # one line a minute
     assert await LiveTab.objects.acount() == 2  # the open ones stay, and are still served
     await tabs[0].send_json_to({"type": "extend"})
     assert (await frame(tabs[1]))["type"] == "active"
@@ -71,3 +79,31 @@ async def test_no_cap_lets_every_tab_in(
     client = await asigned_in()
     for _ in range(4):
         assert (await frame(await connect(client)))["type"] == "hello"
+
+
+async def test_handshakes_at_once_never_all_pass_the_cap(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    """Each handshake writes its row before it counts: of six at once with room for two, no
+    more than two are let in (all may be refused, and try again)."""
+    timeouts(MAX_TABS_PER_SESSION=2)
+    client = await asigned_in()
+    tabs = await asyncio.gather(*(connect(client) for _ in range(6)))
+    firsts = [await frame(tab) for tab in tabs]
+    admitted = [tab for tab, first in zip(tabs, firsts, strict=True) if first["type"] == "hello"]
+    assert len(admitted) <= 2
+    assert all(first["code"] == "too_many_tabs" for first in firsts if first["type"] != "hello")
+    assert await LiveTab.objects.acount() == len(admitted)
+
+
+async def test_tabs_of_ended_sessions_are_not_counted(
+    asigned_in: Callable[..., Any], timeouts: Callable[..., None]
+) -> None:
+    timeouts(MAX_TABS_PER_USER=1)
+    old = await asigned_in()
+    assert (await frame(await connect(old)))["type"] == "hello"
+    live = await sync_to_async(live_of)(old)
+    await LiveSession.objects.filter(pk=live.pk).aupdate(ended=timezone.now(), end_reason="idle")
+    new = Client()
+    await sync_to_async(new.force_login)(await sync_to_async(lambda: live.user)())
+    assert (await frame(await connect(new)))["type"] == "hello"

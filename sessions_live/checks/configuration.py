@@ -169,9 +169,14 @@ def _flags(conf: SessionsLiveSettings) -> list[CheckMessage]:
     return errors
 
 
+def _no_limit_or_a_count(value: object) -> bool:
+    """None, or a whole number above 0 (not a bool): what every limit setting takes."""
+    return value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1)
+
+
 def _session_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
     limit = conf.MAX_SESSIONS_PER_USER
-    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+    if _no_limit_or_a_count(limit):
         return []
     return [
         Error(
@@ -184,7 +189,7 @@ def _tab_caps(conf: SessionsLiveSettings) -> list[CheckMessage]:
     errors: list[CheckMessage] = []
     for key in ("MAX_TABS_PER_SESSION", "MAX_TABS_PER_USER"):
         cap = getattr(conf, key)
-        if cap is None or (isinstance(cap, int) and not isinstance(cap, bool) and cap >= 1):
+        if _no_limit_or_a_count(cap):
             continue
         message = messages.E017_MSG.format(key=key, value=cap)
         errors.append(Error(message, hint=messages.E017_HINT, id="sessions_live.E017"))
@@ -193,7 +198,7 @@ def _tab_caps(conf: SessionsLiveSettings) -> list[CheckMessage]:
 
 def _broadcast_limit(conf: SessionsLiveSettings) -> list[CheckMessage]:
     limit = conf.BROADCASTS_PER_MINUTE
-    if limit is None or (isinstance(limit, int) and not isinstance(limit, bool) and limit >= 1):
+    if _no_limit_or_a_count(limit):
         return []
     message = messages.E015_MSG.format(value=limit)
     return [Error(message, hint=messages.E015_HINT, id="sessions_live.E015")]

@@ -186,11 +186,6 @@ E015_HINT = (
     "Set it to how many messages to open tabs one staff member may send per minute (e.g. 5), "
     "or to None for no limit."
 )
-E017_MSG = "SESSIONS_LIVE['{key}'] must be None or a whole number above 0, not {value!r}."
-E017_HINT = (
-    "Set it to how many tabs may be open at once (MAX_TABS_PER_SESSION defaults to 50, "
-    "MAX_TABS_PER_USER to 200), or to None for no limit."
-)
 E012_MSG = "SESSIONS_LIVE['TIMEOUTS_FOR'] ({value!r}) does not name a callable: {problem}."
 
 
@@ -227,4 +222,9 @@ E016_MSG = "SESSIONS_LIVE['REAUTH_ALLOWED'] ({value!r}) does not name a callable
 E016_HINT = (
     "Name a function that takes a user and returns whether they may sign in again in place, "
     "e.g. 'myproject.auth.may_reauth_in_place', or set it to None."
+)
+E017_MSG = "SESSIONS_LIVE['{key}'] must be None or a whole number above 0, not {value!r}."
+E017_HINT = (
+    "Set it to how many tabs may be open at once (MAX_TABS_PER_SESSION defaults to 50, "
+    "MAX_TABS_PER_USER to 200), or to None for no limit."
 )

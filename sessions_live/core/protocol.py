@@ -196,11 +196,19 @@ def parse_dashboard_frame(
     return DashboardFrame(type=frame_type, target=_target(data, field))
 
 
+#: Characters of a row or user id in a dashboard frame: a UUID, or a user key as long as
+#: Django's own (a 64-digit integer, an email address as key); a longer one is refused, not cut.
+MAX_ID_CHARS = 254
+
+
 def _target(data: dict[str, Any], field: str) -> str:
     value = data.get(field)
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise FrameError(ERROR_INVALID_FIELD, f"'{field}' must be a string or an integer.")
-    return str(value)[:64]
+    target = str(value)
+    if len(target) > MAX_ID_CHARS:
+        raise FrameError(ERROR_INVALID_FIELD, f"'{field}' is no id (too long).")
+    return target
 
 
 def _broadcast(data: dict[str, Any]) -> BroadcastRequest:

@@ -2,12 +2,15 @@
 MAX_TABS_PER_USER), counted over every process from the store's tab rows. A tab past a cap is
 refused at its handshake (close 4409, after an ``error`` frame saying which cap) and tries
 again with the client's backoff, so it gets in once another tab closes: no open tab is ever
-dropped for a new one. Tabs that open at the same moment in several processes may each pass
-before the others are counted: a cap holds within the handshakes in flight."""
+dropped for a new one. A handshake writes its own row before it counts, so handshakes at the
+same moment never all pass (some may all be refused, and try again). The rows of a process
+that stopped (a restart) count until the sweep prunes them, up to 25 s. Refusals are logged
+at most once a minute per process, with how many there were."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 from sessions_live import store
 from sessions_live.conf import get_settings
@@ -16,6 +19,9 @@ from sessions_live.models import LiveSession
 
 logger = logging.getLogger(__name__)
 
+#: Seconds between two log lines about refused tabs, in one process.
+LOG_EVERY = 60.0
+
 
 def refusal(live: LiveSession) -> FrameError | None:
     """Why one more tab of ``live`` may not open (synchronous: one query), or None."""
@@ -23,19 +29,42 @@ def refusal(live: LiveSession) -> FrameError | None:
     per_session, per_user = conf.MAX_TABS_PER_SESSION, conf.MAX_TABS_PER_USER
     if per_session is None and per_user is None:
         return None
-    session_tabs, user_tabs = store.tabs_open(live.pk, live.user_id)
-    if per_session is not None and session_tabs >= per_session:
+    session_tabs, user_tabs = store.tabs_open(live.pk, live.user_id)  # this one's included
+    if per_session is not None and session_tabs > per_session:
         cap, count, whose = "MAX_TABS_PER_SESSION", per_session, "This session"
-    elif per_user is not None and user_tabs >= per_user:
+    elif per_user is not None and user_tabs > per_user:
         cap, count, whose = "MAX_TABS_PER_USER", per_user, "This user"
     else:
         return None
-    logger.warning(
-        "sessions_live: refused a tab of session %s (user id %s): %s (%d) tabs open already",
-        live.pk,
-        live.user_id,
-        cap,
-        count,
-    )
+    refusals.refused(live, cap, count)
     message = f"{whose} has {count} tabs open already ({cap})."
     return FrameError(ERROR_TOO_MANY_TABS, message, CLOSE_TOO_MANY_TABS)
+
+
+class RefusalLog:
+    """One log line about refused tabs at most every ``LOG_EVERY`` seconds (a refused tab
+    tries again with backoff), counting the refusals between two lines."""
+
+    def __init__(self) -> None:
+        self.last = -LOG_EVERY
+        self.since = 0
+
+    def refused(self, live: LiveSession, cap: str, count: int) -> None:
+        self.since += 1
+        now = time.monotonic()
+        if now - self.last < LOG_EVERY:
+            return
+        logger.warning(
+            "sessions_live: refused a tab of session %s (user id %s): %s (%d) tabs open already"
+            " (%d tabs refused since the last line)",
+            live.pk,
+            live.user_id,
+            cap,
+            count,
+            self.since,
+        )
+        self.last, self.since = now, 0
+
+
+#: This process's log of refused tabs.
+refusals = RefusalLog()

@@ -105,12 +105,14 @@ class SessionConsumer(SiteSocket):
         if status.state is policy.State.EXPIRED:
             await tab.end(status.reason.value)
             return
+        # Counted with its own row written: of handshakes at once, none is missed by the count.
+        await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
         too_many = await database_sync_to_async(caps.refusal)(live)
         if too_many is not None:
+            await database_sync_to_async(store.remove_tab)(live.pk, self.channel_name, now)
             await self.refuse(too_many)
             return
         await tab.membership.join()
-        await database_sync_to_async(store.add_tab)(live.pk, self.channel_name, presence.name, now)
         tab.learn(live)  # this read is the freshest: the record siblings share may be older
         tab.live = presence.record_of(live)
         presence.add(tab, live.pk)

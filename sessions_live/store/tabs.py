@@ -31,10 +31,10 @@ def add_tab(live_id: uuid.UUID, channel_name: str, process: str, now: float) -> 
 
 
 def tabs_open(live_id: uuid.UUID, user_id: Any) -> tuple[int, int]:
-    """How many tabs session ``live_id`` and user ``user_id`` have open (one query)."""
-    counts = LiveTab.objects.filter(session__user_id=user_id).aggregate(
-        user=Count("pk"), session=Count("pk", filter=Q(session_id=live_id))
-    )
+    """How many tabs session ``live_id`` and the live sessions of user ``user_id`` have open
+    (one query)."""
+    live = LiveTab.objects.filter(session__user_id=user_id, session__ended__isnull=True)
+    counts = live.aggregate(user=Count("pk"), session=Count("pk", filter=Q(session_id=live_id)))
     return int(counts["session"]), int(counts["user"])
 
 

@@ -4,14 +4,20 @@ own scheme, host and port, then ``CSRF_TRUSTED_ORIGINS``.
 
 The site's own origin is the handshake's: the scheme of the socket (``wss`` is ``https``), or
 ``SECURE_PROXY_SSL_HEADER`` when the proxy sends it; the ``Host`` header (``X-Forwarded-Host``
-with ``USE_X_FORWARDED_HOST``), which must be one of ``ALLOWED_HOSTS``. Origins compare by
-scheme, host and port, the host without regard to case and a missing port as the scheme's
-default. Anything else is refused: ``null``, another scheme, userinfo, a path, more than one
-``Origin`` header, one longer than ``MAX_ORIGIN``.
+with ``USE_X_FORWARDED_HOST``), which must be one of ``ALLOWED_HOSTS``. daphne puts no scheme
+in a WebSocket's scope, even over its own TLS: there, a handshake that reached the server's
+port directly (the ``Host`` names that port, or none and the port is 80 or 443) takes the
+scheme that port speaks, which the ``Origin`` must then have. Origins compare by scheme, host
+and port, the host without regard to case and a missing port as the scheme's default.
+Anything else is refused: ``null``, another scheme, userinfo, a path, more than one
+``Origin`` or ``Host`` header, one longer than ``MAX_ORIGIN``. A refusal is logged, at most
+once a minute per process, with the origin expected.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -22,12 +28,18 @@ from django.utils.http import is_same_domain
 
 from sessions_live.conf import get_settings
 
+logger = logging.getLogger(__name__)
+
 #: Characters an ``Origin`` may have (scheme, host of at most 253, port): beyond, refused.
 MAX_ORIGIN = 300
 DEFAULT_PORTS = {"http": 80, "https": 443}
+#: Seconds between two log lines about refused origins, in one process.
+LOG_EVERY = 60.0
 
 
 class Origin(NamedTuple):
+    """An origin (RFC 6454): scheme, host (lower-cased, an IPv6 address in brackets), port."""
+
     scheme: str
     host: str
     port: int
@@ -68,30 +80,54 @@ def _headers(scope: Mapping[str, Any], name: bytes) -> list[str]:
 
 
 def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    """The header's value; several are joined with commas, as ASGI servers give them to
+    Django (so that two ``Host`` headers make no valid host)."""
     values = _headers(scope, name)
-    return values[0] if values else None
+    return ",".join(values) if values else None
 
 
-def _is_secure(scope: Mapping[str, Any]) -> bool:
-    """As ``HttpRequest.is_secure``: the proxy's header if configured and sent, else the
-    socket's own scheme."""
-    if settings.SECURE_PROXY_SSL_HEADER:
-        meta_name, secure_value = settings.SECURE_PROXY_SSL_HEADER
-        name = meta_name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
-        value = _header(scope, name)
-        if value is not None:
-            return value.split(",", 1)[0].strip() == secure_value
-    return scope.get("scheme") in ("wss", "https")
+def _proxy_says_secure(scope: Mapping[str, Any]) -> bool | None:
+    """As ``HttpRequest.is_secure`` reads ``SECURE_PROXY_SSL_HEADER``: whether the proxy's
+    header says https, or None if it is not configured or not sent."""
+    if not settings.SECURE_PROXY_SSL_HEADER:
+        return None
+    meta_name, secure_value = settings.SECURE_PROXY_SSL_HEADER
+    if not meta_name.startswith("HTTP_"):
+        return None  # not a header: Django finds no such name in META either
+    name = meta_name.removeprefix("HTTP_").lower().replace("_", "-").encode("latin-1")
+    value = _header(scope, name)
+    if value is None:
+        return None
+    return value.split(",", 1)[0].strip() == secure_value
+
+
+def _scheme(scope: Mapping[str, Any], host: str, origin: Origin) -> str:
+    """The site's scheme: the proxy's word, the socket's, or the port it reached (daphne
+    says no scheme: see the module's docstring)."""
+    secure = _proxy_says_secure(scope)
+    if secure is not None:
+        return "https" if secure else "http"
+    if "scheme" in scope:
+        return "https" if scope["scheme"] in ("wss", "https") else "http"
+    server = scope.get("server")
+    port = server[1] if server and len(server) > 1 else None
+    _, host_port = split_domain_port(host)
+    if port is None:
+        return "http"
+    if host_port:  # one port speaks one scheme: the page's, if it came to this very port
+        return origin.scheme if host_port == str(port) else "http"
+    return "https" if port == DEFAULT_PORTS["https"] else "http"
 
 
 def _host(scope: Mapping[str, Any]) -> str | None:
     """As ``HttpRequest.get_host``: the host the handshake was sent to, if it is one of
     ``ALLOWED_HOSTS`` (None otherwise)."""
-    host = None
-    if settings.USE_X_FORWARDED_HOST:
-        host = _header(scope, b"x-forwarded-host")
-    host = host or _header(scope, b"host")
-    if not host and scope.get("server"):
+    forwarded = _header(scope, b"x-forwarded-host") if settings.USE_X_FORWARDED_HOST else None
+    if forwarded is not None:
+        host: str | None = forwarded  # even empty, as Django takes it (and refuses it)
+    else:
+        host = _header(scope, b"host")
+    if host is None and scope.get("server"):
         server_host, server_port = scope["server"][0], scope["server"][1]
         host = f"{server_host}:{server_port}" if server_port else str(server_host)
     if not host:
@@ -103,12 +139,13 @@ def _host(scope: Mapping[str, Any]) -> str | None:
     return host if domain and validate_host(domain, allowed) else None
 
 
-def site_origin(scope: Mapping[str, Any]) -> Origin | None:
-    """The origin of the site the handshake was sent to (None if its host is not allowed)."""
+def site_origin(scope: Mapping[str, Any], origin: Origin) -> Origin | None:
+    """The origin of the site the handshake with ``origin`` was sent to (None if its host is
+    not allowed)."""
     host = _host(scope)
     if host is None:
         return None
-    return parse(f"{'https' if _is_secure(scope) else 'http'}://{host}")
+    return parse(f"{_scheme(scope, host, origin)}://{host}")
 
 
 def trusted(origin: Origin) -> bool:
@@ -133,6 +170,36 @@ def origin_allowed(scope: Mapping[str, Any]) -> bool:
     if len(values) > 1:
         return False  # which one would the browser have meant?
     origin = parse(values[0])
-    if origin is None:
-        return False
-    return origin == site_origin(scope) or trusted(origin)
+    own = site_origin(scope, origin) if origin is not None else None
+    if origin is not None and (origin == own or trusted(origin)):
+        return True
+    refusals.refused(values[0], own)
+    return False
+
+
+class RefusalLog:
+    """One log line about refused origins at most every ``LOG_EVERY`` seconds, counting the
+    refusals between two lines."""
+
+    def __init__(self) -> None:
+        self.last = -LOG_EVERY
+        self.since = 0
+
+    def refused(self, origin: str, expected: Origin | None) -> None:
+        self.since += 1
+        now = time.monotonic()
+        if now - self.last < LOG_EVERY:
+            return
+        logger.warning(
+            "sessions_live: refused a WebSocket from origin %.100r; this site's origin here is"
+            " %s (%d refused since the last line). A page of yours? Add it to"
+            " CSRF_TRUSTED_ORIGINS, or set SECURE_PROXY_SSL_HEADER behind a TLS proxy.",
+            origin,
+            f"{expected.scheme}://{expected.netloc}" if expected else "unknown (Host not allowed)",
+            self.since,
+        )
+        self.last, self.since = now, 0
+
+
+#: This process's log of refused origins.
+refusals = RefusalLog()
