@@ -10,6 +10,7 @@ import pytest
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
+from sessions_live.core.sampled_log import SampledLog
 from sessions_live.web import origins
 from sessions_live.web.origins import MAX_ORIGIN, Origin, origin_allowed, parse, site_origin
 
@@ -149,7 +150,7 @@ def test_two_host_headers_make_no_host() -> None:
 def test_a_refusal_is_logged_once_a_minute_with_the_origin_expected(
     caplog: Any, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(origins, "refusals", origins.RefusalLog())
+    monkeypatch.setattr(origins, "refusals", SampledLog(origins.LOG_EVERY))
     caplog.set_level(logging.WARNING, logger="sessions_live.web.origins")
     for _ in range(3):
         assert not allowed("http://evil.example", "example.com", "wss")

@@ -168,6 +168,17 @@ async def watched(stack: AsyncExitStack, demo: Demo) -> tuple[Dashboard, Browser
     return board, browser, browser.username
 
 
+async def watched_tabs(
+    stack: AsyncExitStack, demo: Demo, servers: list[Demo], timeout: float
+) -> tuple[Dashboard, Browser, str, list[ClientConnection]]:
+    """:func:`watched`, with one tab of the new user on each of ``servers``, until the
+    dashboard counts them all."""
+    board, browser, name = await watched(stack, demo)
+    tabs = [ws for ws, _ in await open_tabs(stack, browser, servers)]
+    await board.until(lambda b: b.tabs_of(name) == len(servers), timeout=timeout)
+    return board, browser, name, tabs
+
+
 @pytest.fixture
 async def stack() -> AsyncIterator[AsyncExitStack]:
     async with AsyncExitStack() as sockets:
@@ -235,9 +246,8 @@ async def test_ending_on_process_one_signs_out_tabs_on_process_two(
     patient: list[Demo], stack: AsyncExitStack
 ) -> None:
     one, two = patient
-    board, browser, name = await watched(stack, one)
-    tabs = [ws for ws, _ in await open_tabs(stack, browser, [two, two, one])]
-    rows = await board.until(lambda b: b.tabs_of(name) == 3, timeout=3)
+    board, browser, name, tabs = await watched_tabs(stack, one, [two, two, one], timeout=3)
+    rows = board.rows
     row = next(row for row in rows.values() if row["user"]["username"] == name)
 
     started = time.monotonic()
@@ -314,9 +324,7 @@ async def test_a_session_evicted_from_the_cache_signs_out_its_tabs_on_both_proce
     cached: list[Demo], stack: AsyncExitStack
 ) -> None:
     one, two = cached
-    board, browser, name = await watched(stack, one)
-    tabs = [ws for ws, _ in await open_tabs(stack, browser, [one, two, two])]
-    await board.until(lambda b: b.tabs_of(name) == 3, timeout=10)
+    board, browser, name, tabs = await watched_tabs(stack, one, [one, two, two], timeout=10)
     evict(one, browser.session_key)
     for ws in tabs:
         assert (await frame_of(ws, "expired", timeout=10))["reason"] == "revoked"

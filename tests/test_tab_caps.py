@@ -14,6 +14,7 @@ from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
 
+from sessions_live.core.sampled_log import SampledLog
 from sessions_live.models import LiveSession, LiveTab
 from sessions_live.sockets import caps
 
@@ -34,7 +35,7 @@ async def refused(tab: Any, message: str) -> None:
 async def test_a_session_past_its_cap_is_refused_until_a_tab_closes(
     asigned_in: Callable[..., Any], timeouts: Callable[..., None], caplog: Any, monkeypatch: Any
 ) -> None:
-    monkeypatch.setattr(caps, "refusals", caps.RefusalLog())
+    monkeypatch.setattr(caps, "refusals", SampledLog(caps.LOG_EVERY))
     timeouts(MAX_TABS_PER_SESSION=2)
     client = await asigned_in()
     tabs = [await connect(client) for _ in range(2)]

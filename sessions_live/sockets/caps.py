@@ -10,11 +10,11 @@ at most once a minute per process, with how many there were."""
 from __future__ import annotations
 
 import logging
-import time
 
 from sessions_live import store
 from sessions_live.conf import get_settings
 from sessions_live.core.protocol import CLOSE_TOO_MANY_TABS, ERROR_TOO_MANY_TABS, FrameError
+from sessions_live.core.sampled_log import SampledLog
 from sessions_live.models import LiveSession
 
 logger = logging.getLogger(__name__)
@@ -36,24 +36,7 @@ def refusal(live: LiveSession) -> FrameError | None:
         cap, count, whose = "MAX_TABS_PER_USER", per_user, "This user"
     else:
         return None
-    refusals.refused(live, cap, count)
-    message = f"{whose} has {count} tabs open already ({cap})."
-    return FrameError(ERROR_TOO_MANY_TABS, message, CLOSE_TOO_MANY_TABS)
-
-
-class RefusalLog:
-    """One log line about refused tabs at most every ``LOG_EVERY`` seconds (a refused tab
-    tries again with backoff), counting the refusals between two lines."""
-
-    def __init__(self) -> None:
-        self.last = -LOG_EVERY
-        self.since = 0
-
-    def refused(self, live: LiveSession, cap: str, count: int) -> None:
-        self.since += 1
-        now = time.monotonic()
-        if now - self.last < LOG_EVERY:
-            return
+    if (refused := refusals.count()) is not None:
         logger.warning(
             "sessions_live: refused a tab of session %s (user id %s): %s (%d) tabs open already"
             " (%d tabs refused since the last line)",
@@ -61,10 +44,11 @@ class RefusalLog:
             live.user_id,
             cap,
             count,
-            self.since,
+            refused,
         )
-        self.last, self.since = now, 0
+    message = f"{whose} has {count} tabs open already ({cap})."
+    return FrameError(ERROR_TOO_MANY_TABS, message, CLOSE_TOO_MANY_TABS)
 
 
-#: This process's log of refused tabs.
-refusals = RefusalLog()
+#: This process's refusals, for a log line at most every LOG_EVERY seconds.
+refusals = SampledLog(LOG_EVERY)

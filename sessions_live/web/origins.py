@@ -17,7 +17,6 @@ once a minute per process, with the origin expected.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -27,6 +26,7 @@ from django.http.request import split_domain_port, validate_host
 from django.utils.http import is_same_domain
 
 from sessions_live.conf import get_settings
+from sessions_live.core.sampled_log import SampledLog
 
 logger = logging.getLogger(__name__)
 
@@ -173,33 +173,22 @@ def origin_allowed(scope: Mapping[str, Any]) -> bool:
     own = site_origin(scope, origin) if origin is not None else None
     if origin is not None and (origin == own or trusted(origin)):
         return True
-    refusals.refused(values[0], own)
+    _log_refusal(values[0], own)
     return False
 
 
-class RefusalLog:
-    """One log line about refused origins at most every ``LOG_EVERY`` seconds, counting the
-    refusals between two lines."""
-
-    def __init__(self) -> None:
-        self.last = -LOG_EVERY
-        self.since = 0
-
-    def refused(self, origin: str, expected: Origin | None) -> None:
-        self.since += 1
-        now = time.monotonic()
-        if now - self.last < LOG_EVERY:
-            return
-        logger.warning(
-            "sessions_live: refused a WebSocket from origin %.100r; this site's origin here is"
-            " %s (%d refused since the last line). A page of yours? Add it to"
-            " CSRF_TRUSTED_ORIGINS, or set SECURE_PROXY_SSL_HEADER behind a TLS proxy.",
-            origin,
-            f"{expected.scheme}://{expected.netloc}" if expected else "unknown (Host not allowed)",
-            self.since,
-        )
-        self.last, self.since = now, 0
+#: This process's refused origins, for a log line at most every LOG_EVERY seconds.
+refusals = SampledLog(LOG_EVERY)
 
 
-#: This process's log of refused origins.
-refusals = RefusalLog()
+def _log_refusal(origin: str, expected: Origin | None) -> None:
+    if (refused := refusals.count()) is None:
+        return
+    logger.warning(
+        "sessions_live: refused a WebSocket from origin %.100r; this site's origin here is"
+        " %s (%d refused since the last line). A page of yours? Add it to"
+        " CSRF_TRUSTED_ORIGINS, or set SECURE_PROXY_SSL_HEADER behind a TLS proxy.",
+        origin,
+        f"{expected.scheme}://{expected.netloc}" if expected else "unknown (Host not allowed)",
+        refused,
+    )
