@@ -94,7 +94,9 @@ async def test_extend_in_one_tab_reaches_the_other(demo: Demo) -> None:
         for ws in (a, b):
             active = await next_frame(ws)
             assert active["type"] == "active"
-            assert active["expires_in"] > 2.4
+            # The deadline is EXPIRE_AFTER (2.5 s) from the extend, less the server's own delay
+            # in sending it: more than the 1.5 s a warned session has left, on a busy machine too.
+            assert active["expires_in"] > 1.5
 
 
 async def test_logout_button_sends_every_tab_to_login(demo: Demo) -> None:
