@@ -76,6 +76,14 @@ def type_then_wait_for_the_timeout(page: Page) -> Locator:
     return form
 
 
+def timed_out_tab(browser: Browser, demo: Demo) -> tuple[BrowserContext, Watch, Page, Locator]:
+    """A browser of its own signed in on the home page, typed into, left until the dialog asks
+    for the password: its context, its watch, the page and the dialog's form."""
+    context, watch = device(browser)
+    page = signed_in_home(context, demo)
+    return context, watch, page, type_then_wait_for_the_timeout(page)
+
+
 def left_for_the_sign_in_page(page: Page, demo: Demo) -> None:
     """The tab is on the sign-in page, told it timed out, with nothing of the page it was on."""
     expect(page).to_have_url(
@@ -181,9 +189,7 @@ def test_a_wrong_password_sends_the_tab_to_sign_in_keeping_nothing(
     browser: Browser, reauth_demo: Demo
 ) -> None:
     demo = reauth_demo
-    context, watch = device(browser)
-    page = signed_in_home(context, demo)
-    form = type_then_wait_for_the_timeout(page)
+    context, watch, page, form = timed_out_tab(browser, demo)
 
     form.get_by_label("Password").fill("not-" + demo.password)
     form.get_by_role("button", name=SIGN_IN_AGAIN).click()
@@ -203,9 +209,7 @@ def test_another_users_credentials_sign_nobody_in(browser: Browser, reauth_demo:
     demo = reauth_demo
     other = dataclasses.replace(demo, username="mallory", password=uuid.uuid4().hex)
     demo.create_user(other.username, other.password)
-    context, watch = device(browser)
-    page = signed_in_home(context, demo)
-    form = type_then_wait_for_the_timeout(page)
+    context, watch, page, form = timed_out_tab(browser, demo)
 
     name = form.get_by_label("Username")
     expect(name).to_have_attribute("readonly", "")
@@ -228,9 +232,7 @@ def test_the_keyboard_stays_in_the_dialog_and_enter_signs_in(
     browser: Browser, reauth_demo: Demo
 ) -> None:
     demo = reauth_demo
-    context, watch = device(browser)
-    page = signed_in_home(context, demo)
-    form = type_then_wait_for_the_timeout(page)
+    context, watch, page, form = timed_out_tab(browser, demo)
     username = form.get_by_label("Username")
     password = form.get_by_label("Password")
     submit = dialog(page).get_by_role("button", name=SIGN_IN_AGAIN)
