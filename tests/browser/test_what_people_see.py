@@ -59,7 +59,7 @@ def test_idle_tabs_are_warned_on_time_with_a_live_countdown(
         # Warned while there is still time to act: before the deadline it warns of (3 s after
         # the warning's). How late within that is benchmark 2's figure, not a test's: a
         # sub-second bound here failed on a loaded machine (0.74 s).
-        assert 0 <= warning_lateness(page) < 3
+        assert warning_lateness(page) < 3
     countdown = a.locator("[data-sessions-live-countdown]")
     first = countdown.inner_text()
     assert re.fullmatch(r"You will be signed out in 0:0[1-3]\.", first), first
