@@ -76,6 +76,10 @@ class SessionsLiveSettings:
     TIMEOUTS_FOR: str | None = None
     #: Seconds between two updates sent to a dashboard (changes are coalesced in between).
     DASHBOARD_INTERVAL: float = 0.5
+    #: Seconds one push to other tabs through the channel layer may take (its retry included)
+    #: before it is dropped and counted: nobody waits for a push, and a Redis that hangs holds
+    #: each one this long at most.
+    PUSH_TIMEOUT: float = 1.0
     #: Live sessions a user may hold at once; a sign-in beyond it ends the oldest ones (reason
     #: "replaced"). None: no limit.
     MAX_SESSIONS_PER_USER: int | None = None

@@ -15,7 +15,7 @@ from typing import Any
 
 try:
     from prometheus_client import REGISTRY, Counter
-    from prometheus_client.core import GaugeMetricFamily, Metric
+    from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
     from prometheus_client.django import PrometheusDjangoView
     from prometheus_client.registry import Collector
 except ImportError as error:
@@ -28,6 +28,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.dispatch import receiver
 
 from sessions_live import signals, store
+from sessions_live.runtime import push
 from sessions_live.runtime.presence import presence
 
 sessions_started = Counter(
@@ -75,7 +76,25 @@ class StoreCollector(Collector):
         )
 
 
+class PushCollector(Collector):
+    """This process's pushes through the channel layer, by outcome, as :mod:`.runtime.push`
+    counts them (nobody waits for a push, so a dropped one shows only here and in the log)."""
+
+    def collect(self) -> Iterator[Metric]:
+        family = CounterMetricFamily(
+            "sessions_live_pushes",
+            "Pushes to tabs through the channel layer by this process, by outcome.",
+            labels=["outcome"],
+        )
+        with push.pushes.lock:
+            counts = dict(push.pushes.counts)
+        for outcome in push.OUTCOMES:
+            family.add_metric([outcome], counts.get(outcome, 0))
+        yield family
+
+
 REGISTRY.register(StoreCollector())
+REGISTRY.register(PushCollector())
 
 #: A Django view serving prometheus_client's default registry, these metrics included. A
 #: scraper has no sign-in, so it is exempt from Django's LoginRequiredMiddleware.

@@ -69,11 +69,12 @@ class SessionsLiveMiddleware:
         if self.has_work_after(request, key_before):
             event = self.after(request, key_before)
             if event is not None:
-                push.send_sync(*event)
+                push.pushes.post(*event)
         self.finish(request, response, key_before)
         return response
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        push.pushes.attach()  # this loop serves the process: pushes from its threads go here
         with current_request.answering(request):  # sync_to_async carries it to the thread
             return await self.aanswer(request)
 
@@ -88,7 +89,7 @@ class SessionsLiveMiddleware:
         if self.has_work_after(request, key_before):
             event = await sync_to_async(self.after)(request, key_before)
             if event is not None:
-                await push.send(*event)
+                push.pushes.post(*event)
         self.finish(request, response, key_before)
         return response
 

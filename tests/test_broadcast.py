@@ -282,28 +282,31 @@ class Pauses:
 
 
 async def test_a_message_to_many_sessions_is_paced_and_no_push_holds_it_up(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, settings: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
     import asyncio
 
     from sessions_live.dashboard import broadcasting
+    from sessions_live.runtime import outages
 
     sent: list[str] = []
 
-    async def push_send(group: str, event: dict[str, Any]) -> bool:
-        if group == "hung":
-            await asyncio.Event().wait()  # a Redis that never answers
-        sent.append(group)
-        return True
+    class Layer:
+        async def group_send(self, group: str, event: dict[str, Any]) -> None:
+            if group == "hung":
+                await asyncio.Event().wait()  # a Redis that never answers
+            sent.append(group)
 
-    monkeypatch.setattr(broadcasting.push, "send", push_send)
-    monkeypatch.setattr(broadcasting, "PUSH_TIMEOUT", 0.01)
+    monkeypatch.setattr(broadcasting.push, "get_channel_layer", Layer)
+    monkeypatch.setattr(outages, "channel_layer", outages.Outage("the channel layer"))
+    settings.SESSIONS_LIVE = {"PUSH_TIMEOUT": 0.01}
     groups = ["hung", *(f"g{n}" for n in range(119))]
     sending = broadcasting.Sending(Broadcast(pk=1, text="hi"), groups)
     pauses = Pauses()
     await broadcasting.push_all(sending, pauses)
     assert sent == groups[1:]  # all but the hung one, which was given up
     assert pauses.slept == [broadcasting.PUSH_PAUSE] * 2  # 120 groups: 3 batches of 50
+    assert "was not pushed to 1 of 120 sessions" in caplog.text
 
 
 def test_the_audit_trail_is_listed_read_only_in_the_admin(

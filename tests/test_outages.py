@@ -117,3 +117,31 @@ def test_a_failure_just_after_an_outage_ends_is_its_tail_unless_it_lasts(
         "sessions_live: the channel layer is unreachable; deadlines are still kept",
     ]
     assert outage.recoveries == 3
+
+
+async def test_the_layer_is_back_only_once_a_call_gets_through(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A socket with no group to rejoin (a rejoin that calls nothing) must not log the layer
+    back while Redis still hangs: only a received message (or a join that got through) does."""
+    monkeypatch.setattr(outages, "channel_layer", outages.Outage("the channel layer"))
+    failures = iter([True, True, False])
+
+    async def receive() -> dict[str, str]:
+        if next(failures):
+            raise TimeoutError("Timeout reading from redis")
+        return {"type": "sessions_live.active"}
+
+    async def rejoin() -> None:
+        pass  # nothing to join
+
+    async def sleep(delay: float) -> None:
+        assert not any("is back" in record.getMessage() for record in caplog.records)
+
+    resilient = outages.resilient_receive(receive, rejoin, sleep=sleep)
+    with caplog.at_level(logging.WARNING, logger="sessions_live"):
+        assert await resilient() == {"type": "sessions_live.active"}
+    messages = [record.getMessage() for record in caplog.records]
+    assert len(messages) == 2, messages
+    assert "is back after" in messages[1]
+    assert "(2 calls failed meanwhile)" in messages[1]

@@ -112,7 +112,7 @@ def announce_end(
 ) -> None:
     """What follows a won claim in :func:`end_session` (its only caller): the push, the
     tabs' rows, the Django session and the signals."""
-    push.send_sync(live.group_name, push.expired_event(reason, signed_out.url(reason, live)))
+    push.pushes.post(live.group_name, push.expired_event(reason, signed_out.url(reason, live)))
     store.forget_tabs(live.pk)  # one statement, instead of one per tab as each one closes
     logger.info("sessions_live: session %s ended (%s)", live.pk, reason)
     if session_key is not None:

@@ -115,10 +115,11 @@ def resilient_receive(
         while True:
             try:
                 if failing:
-                    await rejoin()
-                    channel_layer.recovered()
+                    await rejoin()  # a join that gets through says the layer is back
                     failing, delay = False, FIRST_RETRY
-                return await receive()
+                message = await receive()
+                channel_layer.recovered()  # and so does a message
+                return message
             except Exception:
                 channel_layer.failed()
                 failing = True

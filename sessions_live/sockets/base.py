@@ -25,6 +25,7 @@ from sessions_live.core.protocol import (
 )
 from sessions_live.core.scheduling import LOOP, Scheduler
 from sessions_live.runtime.outages import resilient_receive
+from sessions_live.runtime.push import pushes
 from sessions_live.web.origins import origin_allowed
 
 Frame = TypeVar("Frame")
@@ -81,6 +82,7 @@ class SiteSocket(AsyncWebsocketConsumer):
 
     async def accept_from_site(self) -> bool:
         """Accept the handshake; False (and closed with 4403) if it came from another site."""
+        pushes.attach()  # this loop serves the process: pushes from its threads go here
         await self.accept()
         if origin_allowed(self.scope):
             return True

@@ -56,7 +56,8 @@ class GroupMembership:
             return
         recoveries = outages.channel_layer.recoveries
         self.tried = True
-        await push.with_retry(lambda: self.layer.group_add(self.group, self.channel_name))
+        async with asyncio.timeout(push.timeout()):
+            await push.with_retry(lambda: self.layer.group_add(self.group, self.channel_name))
         outages.channel_layer.recovered()
         if self.left:  # it left while the join was on its way: undo the join
             await self.discard()
@@ -77,7 +78,10 @@ class GroupMembership:
 
     async def discard(self) -> None:
         try:
-            await push.with_retry(lambda: self.layer.group_discard(self.group, self.channel_name))
+            async with asyncio.timeout(push.timeout()):
+                await push.with_retry(
+                    lambda: self.layer.group_discard(self.group, self.channel_name)
+                )
         except Exception:
             outages.channel_layer.failed()
 
@@ -87,6 +91,7 @@ async def rejoin_every_tab(layer: Any) -> None:
     try:
         for channel_name, live_id in presence.channels():
             if presence.holds(channel_name):  # not one that left while this ran
-                await layer.group_add(session_group(live_id), channel_name)
+                async with asyncio.timeout(push.timeout()):
+                    await layer.group_add(session_group(live_id), channel_name)
     except Exception:
         outages.channel_layer.failed()  # each tab rejoins at its next check

@@ -70,4 +70,4 @@ async def ask_lease(tab: Tab, seconds: float) -> None:
         await tab.check()  # over, or past its deadline: the store decides how
         return
     tab.hear(tab.last_activity, until)
-    await tab.tell_session(push.active_event(tab.last_activity, tab.leased_until))
+    tab.tell_session(push.active_event(tab.last_activity, tab.leased_until))

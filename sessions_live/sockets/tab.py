@@ -216,12 +216,14 @@ class Tab:
             await self.check()  # over, or past its deadline: the store decides how
             return
         self.hear(at)
-        await self.tell_session(push.active_event(self.last_activity))
+        self.tell_session(push.active_event(self.last_activity))
 
-    async def tell_session(self, event: dict[str, Any]) -> None:
-        """Send ``event`` to every tab of the session (this one included)."""
-        if not await push.send(self.live.group_name, event):
-            await self.heard_active(event)  # the layer is down: this tab at least
+    def tell_session(self, event: dict[str, Any]) -> None:
+        """Send ``event`` to every tab of the session (this one included), without waiting:
+        if the layer does not take it within PUSH_TIMEOUT, this tab at least hears it."""
+        push.pushes.post(
+            self.live.group_name, event, on_failure=lambda: self.timer.run(self.heard_active(event))
+        )
 
     async def heard_active(self, event: dict[str, Any]) -> None:
         """A tab of the session recorded activity, or a lease: the deadline moved."""
