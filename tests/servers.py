@@ -11,6 +11,7 @@ import dataclasses
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -137,8 +138,18 @@ class RedisServer:
             stderr=subprocess.STDOUT,
         )
 
+    def pause(self) -> None:
+        """SIGSTOP: it keeps its sockets and answers nothing (a hang, not a refusal)."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def stop(self) -> None:
         if self.process is not None:
+            self.resume()  # a stopped process would not act on SIGTERM
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None

@@ -145,3 +145,18 @@ async def test_the_layer_is_back_only_once_a_call_gets_through(
     assert len(messages) == 2, messages
     assert "is back after" in messages[1]
     assert "(2 calls failed meanwhile)" in messages[1]
+
+
+async def test_a_wait_for_the_layer_ends_when_a_call_gets_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    outage = outages.Outage("the channel layer")
+    fail(outage)
+    waiting = asyncio.ensure_future(outage.back_within(600))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    outage.recovered()  # any call of the process got through
+    await asyncio.wait_for(waiting, 60)
+    assert outage.waiters == []

@@ -51,6 +51,7 @@ class Outage:
         #: How many outages ended so far: a socket that joined its group before the last one
         #: ended joins again (a restarted Redis forgot every group).
         self.recoveries = 0
+        self.waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
 
     @property
     def down(self) -> bool:
@@ -89,6 +90,32 @@ class Outage:
             )
         self.since, self.failures, self.quiet, self.recovered_at = None, 0, False, now
         self.recoveries += 1
+        waiters, self.waiters = self.waiters, []
+        for loop, waiter in waiters:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(_wake, waiter)
+
+    async def back_within(self, seconds: float) -> None:
+        """Wait ``seconds``, or less if a call gets through meanwhile (the outage ends): a
+        socket waiting out an outage listens again as soon as any call of the process does."""
+        if self.since is None:
+            await asyncio.sleep(seconds)
+            return
+        loop = asyncio.get_running_loop()
+        waiter: asyncio.Future[None] = loop.create_future()
+        self.waiters.append((loop, waiter))
+        try:
+            await asyncio.wait_for(waiter, seconds)
+        except TimeoutError:
+            pass
+        finally:
+            if (loop, waiter) in self.waiters:
+                self.waiters.remove((loop, waiter))
+
+
+def _wake(waiter: asyncio.Future[None]) -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 #: The errors of a database that does not answer (not those of a bug: a ProgrammingError or an
@@ -106,9 +133,11 @@ def resilient_receive(
     receive: Callable[[], Awaitable[Message]],
     rejoin: Callable[[], Awaitable[None]],
     *,
-    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
 ) -> Callable[[], Awaitable[Message]]:
-    """``receive`` from the channel layer, surviving its failures (see the module docstring)."""
+    """``receive`` from the channel layer, surviving its failures (see the module docstring).
+    Between two attempts it waits a growing delay, cut short when the layer is back (by
+    default: ``sleep`` replaces the wait, for tests)."""
 
     async def receive_resiliently() -> Message:
         delay, failing = FIRST_RETRY, False
@@ -123,7 +152,8 @@ def resilient_receive(
             except Exception:
                 channel_layer.failed()
                 failing = True
-                await sleep(delay * random.uniform(0.5, 1.0))
+                wait = sleep or channel_layer.back_within
+                await wait(delay * random.uniform(0.5, 1.0))
                 delay = min(delay * 2, LAST_RETRY)
 
     return receive_resiliently

@@ -112,7 +112,10 @@ class SessionConsumer(SiteSocket):
             await database_sync_to_async(store.remove_tab)(live.pk, self.channel_name, now)
             await self.refuse(too_many)
             return
-        await tab.membership.join()
+        if outages.channel_layer.down:  # a hung Redis would hold the hello JOIN_TIMEOUT
+            tab.membership.join_in_background()
+        else:
+            await tab.membership.join()
         tab.learn(live)  # this read is the freshest: the record siblings share may be older
         tab.live = presence.record_of(live)
         presence.add(tab, live.pk)
