@@ -20,6 +20,7 @@ from pytest_redis import factories
 from sessions_live import signals
 from sessions_live.runtime.sweep import sweeper
 from sessions_live.runtime.vanished import eviction_watch
+from sessions_live.sockets.group_watch import group_watch
 
 from .postgres import Server, postgres_server
 from .servers import redis_server_binary
@@ -121,6 +122,7 @@ async def stop_sweeper() -> AsyncIterator[None]:
     yield
     await sweeper.stop()
     await eviction_watch.stop()
+    await group_watch.stop()
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from sessions_live.runtime.vanished import eviction_watch
 from sessions_live.sockets import caps, lookups, reports
 from sessions_live.sockets.auth import warn_of_channels_auth
 from sessions_live.sockets.base import Phase, SiteSocket
+from sessions_live.sockets.group_watch import group_watch
 from sessions_live.sockets.tab import Tab
 from sessions_live.store.user_timeouts import timeouts_of
 
@@ -62,6 +63,7 @@ class SessionConsumer(SiteSocket):
                 return
             sweeper.ensure_started()
             eviction_watch.ensure_started()
+            group_watch.ensure_started()
             await self.open(user, key)
         except outages.DATABASE_UNAVAILABLE:
             # The server cannot know whether this session is live: say nothing, and let the
