@@ -125,6 +125,7 @@ def find_chromium() -> str | None:
         os.environ.get("CHROMIUM_PATH"),
         shutil.which("chromium"),
         shutil.which("chromium-browser"),
+        "/usr/bin/chromium",  # where apt-get puts it, should PATH not name /usr/bin
     ):
         if candidate and Path(candidate).exists():
             return candidate
