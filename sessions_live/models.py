@@ -54,11 +54,22 @@ class LiveSession(models.Model):
         related_name="+",
         verbose_name=_("ended by"),
     )
+    #: An ending not announced yet (the push, the Django session, the signals), due by then:
+    #: set by the claim, cleared by the announcement; past it, a sweep announces it (the
+    #: process that claimed it died first).
+    announce_by = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("live session")
         verbose_name_plural = _("live sessions")
-        indexes = [models.Index(fields=["ended", "last_activity"], name="sessions_live_due")]
+        indexes = [
+            models.Index(fields=["ended", "last_activity"], name="sessions_live_due"),
+            models.Index(
+                fields=["announce_by"],
+                name="sessions_live_unannounced",
+                condition=models.Q(announce_by__isnull=False),
+            ),
+        ]
         permissions = [
             ("end_livesession", _("Can end live sessions")),
             ("broadcast_livesession", _("Can send messages to open tabs")),

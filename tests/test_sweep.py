@@ -199,11 +199,14 @@ def test_the_in_process_sweep_asks_the_database_only_when_something_is_due(
         with CaptureQueriesContext(connection) as queries:
             assert sweep.tick(now + later).ended == 0
         assert [query["sql"] for query in queries] == [], later
-    for later in (60, 599):  # only the prune of dead processes' tabs, every PRUNE_INTERVAL
+    for later in (60, 599):
+        # Every PRUNE_INTERVAL only: the prune of dead processes' tabs, and one indexed look
+        # for endings a dead process left unannounced.
         with CaptureQueriesContext(connection) as queries:
             assert sweep.tick(now + later).ended == 0
-        assert len(queries) == 1
+        assert len(queries) == 2
         assert "sessions_live_liveprocess" in queries[0]["sql"], queries[0]["sql"]
+        assert '"announce_by" <' in queries[1]["sql"], queries[1]["sql"]
     assert sweep.tick(now + 601).ended == 1  # its deadline: 600 s after its last activity
     assert live_of(client).end_reason == "idle"
 

@@ -127,6 +127,32 @@ def announce_end(
         signals.send(signals.session_expired, live, reason=reason)
     actor = by if by is not None or reason != EndReason.LOGOUT else live.user
     signals.send(signals.session_ended, live, reason=reason, actor=actor)
+    store.announced(live.pk)
+
+
+def announce_left(now: float) -> int:
+    """Announce the endings whose claimer died before it announced them (each taken by one
+    process, :func:`store.take_unannounced`): the push, the tabs' rows and the signals, which
+    are therefore sent at least once (a receiver de-duplicates by the record's id). The
+    Django session is left to the middleware, which refuses it at its next use."""
+    left = store.take_unannounced(now)
+    for live in left:
+        logger.warning(
+            "sessions_live: session %s ended (%s) was not announced by the process that "
+            "ended it (it stopped first); announcing it now",
+            live.pk,
+            live.end_reason,
+        )
+        announce_end(
+            live,
+            live.end_reason,
+            now=store.to_epoch(live.ended) if live.ended is not None else now,
+            session_key=None,
+            request=None,
+            by=live.ended_by,
+            send_signal=True,
+        )
+    return len(left)
 
 
 def record_activity(live: LiveSession, at: float, *, now: float, source: str) -> bool:

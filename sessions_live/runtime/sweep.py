@@ -41,6 +41,7 @@ class SweepResult:
     ended: int = 0
     pruned: int = 0
     forgotten: int = 0  # ended sessions past the retention period, deleted
+    announced: int = 0  # endings a dead process had not announced, announced here
     #: Sessions of this process's tabs that the store says ended (their push may be lost).
     ended_elsewhere: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
@@ -61,6 +62,7 @@ def sweep_once(now: float) -> SweepResult:
     result = SweepResult()
     result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
     result.ended = end_due(now)
+    result.announced = lifecycle.announce_left(now)
     result.forgotten = forget(now)
     return result
 
@@ -101,6 +103,7 @@ class Sweeper:
         result.ended_elsewhere = presence.beat_if_due(now)
         if now >= self.prune_at:
             result.pruned = store.prune_tabs(now - TAB_STALE_AFTER, now)
+            result.announced = lifecycle.announce_left(now)
             self.prune_at = now + PRUNE_INTERVAL
         if now >= self.due_at:
             result.ended = end_due(now)

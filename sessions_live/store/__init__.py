@@ -21,7 +21,9 @@ from sessions_live.store.queries import (
     user_pk,
 )
 from sessions_live.store.records import (
+    ANNOUNCE_WITHIN,
     USER_AGENT_MAX,
+    announced,
     claim_end,
     find,
     find_marked,
@@ -34,6 +36,7 @@ from sessions_live.store.records import (
     rekey,
     start,
     status,
+    take_unannounced,
     to_datetime,
     to_epoch,
     touch,
@@ -50,10 +53,12 @@ from sessions_live.store.tabs import (
 )
 
 __all__ = [
+    "ANNOUNCE_WITHIN",
     "HOOK_SWEEP_LIMIT",
     "USER_AGENT_MAX",
     "Rewritten",
     "add_tab",
+    "announced",
     "beat",
     "broadcasts",
     "claim_end",
@@ -83,6 +88,7 @@ __all__ = [
     "start",
     "status",
     "tabs_open",
+    "take_unannounced",
     "to_datetime",
     "to_epoch",
     "touch",

@@ -28,6 +28,11 @@ from sessions_live.store.user_timeouts import timeouts_of
 USER_AGENT_MAX = 512
 
 
+#: Seconds the process that claims an ending has to announce it before a sweep of any process
+#: does (a process killed between the two leaves it unannounced).
+ANNOUNCE_WITHIN = 20.0
+
+
 def to_datetime(epoch: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(epoch, tz=dt.UTC)
 
@@ -196,8 +201,36 @@ def claim_end(
     keys = Q(key_hash__in=list(keyed_by)) if keyed_by is not None else Q()
     updated = LiveSession.objects.filter(
         past_deadline(reason, now), keys, pk=live_id, ended__isnull=True
-    ).update(ended=to_datetime(now), end_reason=reason, ended_by=by, changed=to_datetime(now))
+    ).update(
+        ended=to_datetime(now),
+        end_reason=reason,
+        ended_by=by,
+        changed=to_datetime(now),
+        announce_by=to_datetime(now + ANNOUNCE_WITHIN),  # the outbox: see take_unannounced
+    )
     return updated == 1
+
+
+def announced(live_id: uuid.UUID) -> None:
+    """The ending of ``live_id`` is announced: nobody announces it again."""
+    LiveSession.objects.filter(pk=live_id).update(announce_by=None)
+
+
+def take_unannounced(now: float, limit: int = 100) -> list[LiveSession]:
+    """Endings their claimer did not announce in time (it died between its claim and its
+    signals), each taken by one caller only, who has ANNOUNCE_WITHIN more to announce it."""
+    due = LiveSession.objects.filter(announce_by__lt=to_datetime(now)).values_list(
+        "pk", "announce_by"
+    )[:limit]
+    taken = [
+        pk
+        for pk, announce_by in list(due)
+        if LiveSession.objects.filter(pk=pk, announce_by=announce_by).update(
+            announce_by=to_datetime(now + ANNOUNCE_WITHIN)
+        )
+        == 1
+    ]
+    return list(LiveSession.objects.select_related("user", "ended_by").filter(pk__in=taken))
 
 
 def mark_changed(live_id: uuid.UUID, now: float) -> None:
