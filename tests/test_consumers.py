@@ -193,6 +193,22 @@ async def test_anonymous_socket_is_refused_with_4401(db: None) -> None:
     assert await closed_with(tab) == 4401
 
 
+async def test_a_handshake_without_a_cookie_is_refused_without_the_database_thread(
+    db: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of anonymous handshakes must not queue on the one thread that runs every
+    socket's queries (a signed-in user's handshake waits there)."""
+    from sessions_live.sockets import auth, consumer
+
+    def no_hop(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an anonymous handshake went to the database's thread")
+
+    monkeypatch.setattr(auth, "database_sync_to_async", no_hop)
+    monkeypatch.setattr(consumer, "database_sync_to_async", no_hop)
+    tab = await open_tab(None)
+    assert await closed_with(tab) == 4401
+
+
 async def test_forged_session_cookie_is_refused(db: None) -> None:
     tab = await open_tab(None, headers=[(b"cookie", b"sessionid=forged-key")])
     assert await closed_with(tab) == 4401

@@ -93,7 +93,11 @@ class AuthMiddleware(BaseMiddleware):
                 "put channels' SessionMiddleware above it (or use AuthMiddlewareStack)."
             )
         scope = dict(scope)
-        scope["user"] = await database_sync_to_async(user_of)(scope["session"])
+        session = scope["session"]
+        if session.session_key is None:  # no cookie: anonymous, and no thread hop to know it
+            scope["user"] = AnonymousUser()
+        else:
+            scope["user"] = await database_sync_to_async(user_of)(session)
         scope[SCOPE_MARK] = True
         return await super().__call__(scope, receive, send)
 

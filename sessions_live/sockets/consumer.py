@@ -77,6 +77,9 @@ class SessionConsumer(SiteSocket):
         ``expired`` push learns the reason here), or one Django can no longer read (signed
         with a secret no longer configured): that one ends here, ``invalidated``."""
         cookie = self.scope.get("cookies", {}).get(settings.SESSION_COOKIE_NAME)
+        if not cookie:  # nothing to look up: refused at once, off the database's thread
+            await self.close(code=CLOSE_NOT_AUTHENTICATED)
+            return
         try:
             find = database_sync_to_async(lookups.signed_out_record)
             live, unreadable = await find(self.scope, cookie)

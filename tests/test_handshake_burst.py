@@ -1,0 +1,116 @@
+"""2,000 anonymous WebSocket handshakes in a burst against a real daphne: each is refused
+(4401) without a database query and without a hop to the database's thread, a signed-in
+user's handshake meanwhile is served within 1 s, and the process's memory does not grow
+with the refused handshakes."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from .postgres import Server
+from .servers import Demo, run_demo
+from .test_abuse import rss_kib
+from .web import Browser, frame_of
+
+pytestmark = pytest.mark.slow
+
+BURST = 2000
+AT_ONCE = 200  # handshakes in flight at once
+SERVED_WITHIN = 1.0  # seconds: a signed-in user's handshake, hello included, during a burst
+
+
+@pytest.fixture
+def demo(postgres: Server, redis_url: str, tmp_path: Path) -> Iterator[Demo]:
+    database = f"burst_{uuid.uuid4().hex[:12]}"
+    url = postgres.create(database)
+    try:
+        with run_demo(tmp_path / "demo", DATABASE_URL=url, REDIS_URL=redis_url) as served:
+            yield served
+    finally:
+        postgres.drop(database)
+
+
+def transactions(demo: Demo) -> int:
+    """Transactions committed in the demo's database so far (one per autocommit query)."""
+    url = demo.process.env["DATABASE_URL"]
+    with psycopg.connect(url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+        connection.execute("SELECT pg_stat_clear_snapshot()")
+    assert row is not None
+    return int(row[0])
+
+
+async def anonymous(demo: Demo) -> int | None:
+    """One handshake with no cookie: the close code it got (None: dropped without one)."""
+    try:
+        async with connect(demo.ws_url, origin=demo.url, open_timeout=30) as ws:  # type: ignore[arg-type]
+            await asyncio.wait_for(ws.recv(), 30)
+    except ConnectionClosed as closed:
+        return closed.rcvd.code if closed.rcvd else None
+    except (InvalidStatus, OSError, TimeoutError):
+        return None
+    return None
+
+
+async def burst(demo: Demo) -> list[int | None]:
+    codes: list[int | None] = []
+    for _ in range(BURST // AT_ONCE):
+        codes += await asyncio.gather(*(anonymous(demo) for _ in range(AT_ONCE)))
+    return codes
+
+
+async def signed_in_handshakes(browser: Browser, during: asyncio.Task[object]) -> list[float]:
+    """A signed-in tab opened again and again while ``during`` runs: how long each took."""
+    took: list[float] = []
+    while not during.done() or not took:
+        started = time.monotonic()
+        async with browser.tab() as tab:
+            await frame_of(tab, "hello", timeout=30)
+            took.append(time.monotonic() - started)
+        await asyncio.sleep(0.2)
+    return took
+
+
+async def test_a_burst_of_anonymous_handshakes_costs_no_query_and_slows_no_user(
+    demo: Demo,
+) -> None:
+    assert demo.process.process is not None
+    pid = demo.process.process.pid
+    browser = Browser(demo)
+    browser.sign_in()
+    async with browser.tab() as tab:
+        await frame_of(tab, "hello")  # the process's tasks (sweep, watches) have started
+    await burst(demo)  # a first one: what daphne keeps for connections, once
+    await asyncio.sleep(2)
+    baseline = rss_kib(pid)
+    # What one signed-in handshake costs the database, alone (and what the process's own
+    # beats and sweeps cost meanwhile).
+    quiet = transactions(demo)
+    one = await signed_in_handshakes(browser, asyncio.ensure_future(asyncio.sleep(0)))
+    per_tab = transactions(demo) - quiet
+    assert len(one) == 1
+
+    before = transactions(demo)
+    flooding = asyncio.ensure_future(burst(demo))
+    took = await signed_in_handshakes(browser, flooding)
+    codes = await flooding
+    queries = transactions(demo) - before
+
+    assert codes.count(4401) >= BURST * 0.99, {code: codes.count(code) for code in set(codes)}
+    assert max(took) < SERVED_WITHIN, took
+    # The signed-in handshakes query, and the beats and sweeps; the refused ones not at all
+    # (one each would be 2,000).
+    assert queries <= per_tab * len(took) + 50, (queries, per_tab, len(took))
+    await asyncio.sleep(2)
+    assert rss_kib(pid) <= baseline * 1.1, (baseline, rss_kib(pid))
