@@ -264,6 +264,16 @@ class DemoProcess:
             )
         wait_for_port(self.host, self.port, self.process, self.log, self.server.name)
 
+    def freeze(self) -> None:
+        """SIGSTOP: the process keeps its sockets and does nothing (a long GC pause, a host
+        that stalls, a debugger) until :meth:`thaw`."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        if self.process is not None:
+            self.process.send_signal(signal.SIGCONT)
+
     def kill(self) -> None:
         """SIGKILL: the process vanishes without closing a socket or cleaning up anything."""
         if self.process is None:
@@ -275,6 +285,7 @@ class DemoProcess:
     def stop(self) -> None:
         if self.process is None:
             return
+        self.thaw()  # a frozen process would not act on SIGTERM
         self.process.terminate()
         try:
             self.process.wait(timeout=10)

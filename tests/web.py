@@ -83,9 +83,10 @@ class Browser:
         assert (status, headers["Location"]) == (302, next_path)
         self.username = username or self.demo.username
 
-    def tab(self, origin: str | None = None, on: Demo | None = None) -> Any:
-        """A tab's socket, to this browser's server or, with ``on``, another process of it."""
-        return self.socket(origin, on)
+    def tab(self, origin: str | None = None, on: Demo | None = None, pings: bool = True) -> Any:
+        """A tab's socket, to this browser's server or, with ``on``, another process of it;
+        without ``pings``, one that sends no WebSocket pings, as a browser sends none."""
+        return self.socket(origin, on, ping_interval=20 if pings else None)
 
     def dashboard(self, on: Demo | None = None) -> Any:
         """The live-sessions dashboard's socket."""
@@ -97,6 +98,7 @@ class Browser:
         on: Demo | None,
         path: str = "",
         extra_headers: dict[str, str] | None = None,
+        ping_interval: float | None = 20,
     ) -> Any:
         server = on or self.demo
         return connect(
@@ -104,6 +106,7 @@ class Browser:
             origin=origin or server.url,  # type: ignore[arg-type]
             additional_headers={"Cookie": self.cookie_header, **(extra_headers or {})},
             open_timeout=10,
+            ping_interval=ping_interval,
         )
 
 
