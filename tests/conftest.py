@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from sessions_live.runtime.vanished import eviction_watch
 from sessions_live.sockets.group_watch import group_watch
 
 from .postgres import Server, postgres_server
-from .servers import redis_server_binary
+from .servers import RedisServer, redis_server_binary
 from .sockets import close_all
 
 #: Where the browser tests wrote their screenshots, for the run's last line.
@@ -205,3 +206,19 @@ def astaff(staff: Callable[..., Client]) -> Callable[..., Any]:
 @pytest.fixture
 def asigned_in(signed_in: Callable[..., Client]) -> Callable[..., Any]:
     return sync_to_async(signed_in)
+
+
+@pytest.fixture
+def redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of this test's own, which it may stop, pause or fill."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+async def stack() -> AsyncIterator[AsyncExitStack]:
+    """Sockets the test opens, closed when it ends."""
+    async with AsyncExitStack() as sockets:
+        yield sockets

@@ -340,6 +340,21 @@ def run_demos(
 
 
 @contextmanager
+def run_on_postgres(
+    postgres: Any, var_dir: Path, count: int, **env_overrides: str
+) -> Iterator[list[Demo]]:
+    """:func:`run_demos` on a database of its own on ``postgres`` (tests/postgres.py's
+    ``Server``), dropped afterwards."""
+    database = f"demo_{uuid.uuid4().hex[:12]}"
+    url = postgres.create(database)
+    try:
+        with run_demos(var_dir, count, DATABASE_URL=url, **env_overrides) as demos:
+            yield demos
+    finally:
+        postgres.drop(database)
+
+
+@contextmanager
 def run_demo(
     var_dir: Path, options: tuple[str, ...] = (), *, server: str = "daphne", **env_overrides: str
 ) -> Iterator[Demo]:

@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -20,7 +19,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from .postgres import Server
-from .servers import Demo, run_demos
+from .servers import Demo, run_on_postgres
 from .web import Browser, frame_of, next_frame
 
 pytestmark = pytest.mark.slow
@@ -37,31 +36,20 @@ ANNOUNCED_WITHIN = 20.0 + 5.0 + 15.0
 
 @pytest.fixture
 def two(postgres: Server, redis_url: str, tmp_path: Path) -> Iterator[list[Demo]]:
-    database = f"crash_{uuid.uuid4().hex[:12]}"
-    url = postgres.create(database)
-    try:
-        with run_demos(
-            tmp_path / "demo",
-            2,
-            DATABASE_URL=url,
-            REDIS_URL=redis_url,
-            SESSIONS_LIVE_WARN_AFTER=str(WARN_AFTER),
-            SESSIONS_LIVE_EXPIRE_AFTER=str(EXPIRE_AFTER),
-            SESSIONS_LIVE_MAX_TABS_PER_USER="none",
-        ) as demos:
-            doomed = demos[0].process  # the fault hook on process one only
-            doomed.stop()
-            doomed.env = {**doomed.env, "DEMO_KILL_AT_SIGN_OUT": str(KILL_AT)}
-            doomed.start()
-            yield demos
-    finally:
-        postgres.drop(database)
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as sockets:
-        yield sockets
+    with run_on_postgres(
+        postgres,
+        tmp_path / "demo",
+        2,
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER=str(WARN_AFTER),
+        SESSIONS_LIVE_EXPIRE_AFTER=str(EXPIRE_AFTER),
+        SESSIONS_LIVE_MAX_TABS_PER_USER="none",
+    ) as demos:
+        doomed = demos[0].process  # the fault hook on process one only
+        doomed.stop()
+        doomed.env = {**doomed.env, "DEMO_KILL_AT_SIGN_OUT": str(KILL_AT)}
+        doomed.start()
+        yield demos
 
 
 def ended_sessions(demo: Demo) -> list[tuple[str, str | None]]:

@@ -8,9 +8,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from .postgres import Server
-from .servers import Demo, run_demos
+from .servers import Demo, run_on_postgres
 from .web import Browser, frame_of
 
 pytestmark = pytest.mark.slow
@@ -34,26 +33,15 @@ TOLD_WITHIN = 2.0
 
 @pytest.fixture
 def two(postgres: Server, redis_url: str, tmp_path: Path) -> Iterator[list[Demo]]:
-    database = f"frozen_{uuid.uuid4().hex[:12]}"
-    url = postgres.create(database)
-    try:
-        with run_demos(
-            tmp_path / "demo",
-            2,
-            DATABASE_URL=url,
-            REDIS_URL=redis_url,
-            SESSIONS_LIVE_WARN_AFTER=str(WARN_AFTER),
-            SESSIONS_LIVE_EXPIRE_AFTER=str(EXPIRE_AFTER),
-        ) as demos:
-            yield demos
-    finally:
-        postgres.drop(database)
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as sockets:
-        yield sockets
+    with run_on_postgres(
+        postgres,
+        tmp_path / "demo",
+        2,
+        REDIS_URL=redis_url,
+        SESSIONS_LIVE_WARN_AFTER=str(WARN_AFTER),
+        SESSIONS_LIVE_EXPIRE_AFTER=str(EXPIRE_AFTER),
+    ) as demos:
+        yield demos
 
 
 async def expired_at(tab: ClientConnection, timeout: float) -> tuple[float, str]:

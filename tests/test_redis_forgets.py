@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -25,14 +25,6 @@ FILLER = b"x" * 65536
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def demo(redis: RedisServer, tmp_path: Path) -> Iterator[Demo]:
     with run_demo(
         tmp_path / "demo",
@@ -41,12 +33,6 @@ def demo(redis: RedisServer, tmp_path: Path) -> Iterator[Demo]:
         SESSIONS_LIVE_EXPIRE_AFTER="30",
     ) as served:
         yield served
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as sockets:
-        yield sockets
 
 
 def group_keys(client: redis_py.Redis) -> int:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 
 from .postgres import Server
-from .servers import Demo, RedisServer, run_demos
+from .servers import Demo, RedisServer, run_on_postgres
 from .web import Browser, frame_of
 
 pytestmark = pytest.mark.slow
@@ -33,40 +32,20 @@ TOLD_WITHIN, ANSWERED_WITHIN, SERVED_WITHIN, SYNCED_WITHIN = 1.0, 1.5, 1.5, 5.0
 
 
 @pytest.fixture
-def redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def deployments(
     postgres: Server, redis: RedisServer, tmp_path: Path
 ) -> Iterator[tuple[list[Demo], list[Demo]]]:
     """One daphne process, and two, each deployment on a database of its own."""
-    databases = [f"redis_hang_{uuid.uuid4().hex[:12]}" for _ in range(2)]
-    urls = [postgres.create(database) for database in databases]
     env = {
         "REDIS_URL": redis.url,
         "SESSIONS_LIVE_WARN_AFTER": str(WARN_AFTER),
         "SESSIONS_LIVE_EXPIRE_AFTER": str(EXPIRE_AFTER),
     }
-    try:
-        with (
-            run_demos(tmp_path / "one", 1, DATABASE_URL=urls[0], **env) as one,
-            run_demos(tmp_path / "two", 2, DATABASE_URL=urls[1], **env) as two,
-        ):
-            yield one, two
-    finally:
-        for database in databases:
-            postgres.drop(database)
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as sockets:
-        yield sockets
+    with (
+        run_on_postgres(postgres, tmp_path / "one", 1, **env) as one,
+        run_on_postgres(postgres, tmp_path / "two", 2, **env) as two,
+    ):
+        yield one, two
 
 
 def timed_get(browser: Browser, path: str) -> tuple[int, float]:

@@ -11,7 +11,7 @@ import asyncio
 import itertools
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -178,12 +178,6 @@ async def watched_tabs(
     tabs = [ws for ws, _ in await open_tabs(stack, browser, servers)]
     await board.until(lambda b: b.tabs_of(name) == len(servers), timeout=timeout)
     return board, browser, name, tabs
-
-
-@pytest.fixture
-async def stack() -> AsyncIterator[AsyncExitStack]:
-    async with AsyncExitStack() as sockets:
-        yield sockets
 
 
 async def test_activity_warning_and_expiry_cross_processes(
