@@ -15,7 +15,6 @@ from sessions_live.core.scheduling import in_background
 from sessions_live.models import session_group
 from sessions_live.runtime import outages, push
 from sessions_live.runtime.presence import presence
-from sessions_live.sockets.group_watch import group_watch, keeps_groups_as_keys
 
 #: Seconds a new tab waits to join its session's group before going on without it.
 JOIN_TIMEOUT = 2.0
@@ -88,11 +87,7 @@ class GroupMembership:
 
 
 async def rejoin_every_tab(layer: Any) -> None:
-    """Put every tab of this process back in its session's group: for channels-redis' layer
-    in one pipeline per shard, as the group watch does every beat; else one join per tab."""
-    if keeps_groups_as_keys(layer):
-        await group_watch.look()
-        return
+    """Put every tab of this process back in its session's group."""
     try:
         for channel_name, live_id in presence.channels():
             if presence.holds(channel_name):  # not one that left while this ran
